@@ -1,0 +1,121 @@
+//! `nyash inspect`: what a bundle holds.
+
+use std::path::Path;
+
+use nyash_runtime::payload::{self, Bundle, PayloadError};
+use serde_json::json;
+
+use crate::error::{CliError, Result};
+use crate::stubs;
+
+/// Prints the contents of the bundle at `path`, as a table or as JSON.
+/// Fails (after printing) when a section's checksum does not match.
+pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
+    let bundle = payload::read_bundle(&file).map_err(|e| match e {
+        PayloadError::NoPayload => CliError::new(format!(
+            "{} is not a nyash bundle: it carries no payload",
+            path.display()
+        )),
+        other => CliError::new(format!("{} is damaged: {other}", path.display())),
+    })?;
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let stub_platform = std::fs::read(path)
+        .ok()
+        .and_then(|b| stubs::describe_binary(&b[..bundle.location.offset as usize]));
+    let checks: Vec<bool> = (0..bundle.index.sections.len())
+        .map(|i| bundle.stored(i).is_ok())
+        .collect();
+
+    if as_json {
+        print_json(&bundle, &checks, file_len);
+    } else {
+        print_table(path, &bundle, &checks, file_len, stub_platform);
+    }
+    match checks.iter().position(|ok| !ok) {
+        Some(i) => Err(CliError::new(format!(
+            "{} is damaged: {}",
+            path.display(),
+            bundle.stored(i).expect_err("checked above")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn print_json(bundle: &Bundle, checks: &[bool], file_len: u64) {
+    let idx = &bundle.index;
+    let sections: Vec<_> = idx
+        .sections
+        .iter()
+        .zip(checks)
+        .map(|(s, ok)| {
+            json!({
+                "kind": s.kind.name(),
+                "target": s.target,
+                "tier": s.tier,
+                "compression": s.compression.name(),
+                "stored_size": s.stored_len,
+                "raw_size": s.raw_len,
+                "sha256": hex(&s.sha256),
+                "checksum_ok": ok,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "format_version": idx.format_version,
+        "toolchain": idx.toolchain,
+        "engine": idx.engine,
+        "artifact_version": idx.artifact_version,
+        "stub_target": idx.stub_target,
+        "file_size": file_len,
+        "payload_offset": bundle.location.offset,
+        "payload_size": bundle.location.len,
+        "sections": sections,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialize"));
+}
+
+fn print_table(
+    path: &Path,
+    bundle: &Bundle,
+    checks: &[bool],
+    file_len: u64,
+    stub: Option<(String, String)>,
+) {
+    let idx = &bundle.index;
+    println!("{}: nyash bundle, payload format {}", path.display(), idx.format_version);
+    println!("  toolchain  {}", idx.toolchain);
+    println!("  engine     {} (artifact version {})", idx.engine, idx.artifact_version);
+    let stub = stub.map_or_else(String::new, |(f, m)| format!(", {f} {m}"));
+    println!(
+        "  launcher   {} ({} bytes{stub})",
+        idx.stub_target, bundle.location.offset
+    );
+    println!(
+        "  file       {file_len} bytes; payload {} bytes at offset {}",
+        bundle.location.len, bundle.location.offset
+    );
+    println!();
+    println!(
+        "  {:<7} {:<28} {:<9} {:<5} {:>10} {:>10}  {:<16} {}",
+        "KIND", "TARGET", "TIER", "COMP", "STORED", "RAW", "SHA-256", "CHECK"
+    );
+    for (s, ok) in idx.sections.iter().zip(checks) {
+        println!(
+            "  {:<7} {:<28} {:<9} {:<5} {:>10} {:>10}  {:<16} {}",
+            s.kind.name(),
+            s.target,
+            s.tier,
+            s.compression.name(),
+            s.stored_len,
+            s.raw_len,
+            &hex(&s.sha256)[..16],
+            if *ok { "ok" } else { "CORRUPT" }
+        );
+    }
+}

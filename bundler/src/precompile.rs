@@ -1,0 +1,41 @@
+//! Precompiling a module to native code for one target.
+
+use nyash_runtime::engine;
+use wasmtime::{Config, Engine};
+
+use crate::error::{CliError, Result};
+use crate::module_check::error_chain;
+use crate::quiet_panics::guarded;
+
+/// An engine that compiles for `target` with the shared settings.
+///
+/// An explicit target also means baseline CPU features: no host features
+/// are inferred, so the artifact loads on every CPU of that architecture.
+pub fn engine_for(target: &str) -> Result<Engine> {
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    config
+        .target(target)
+        .map_err(|e| CliError::new(format!("cannot compile for {target}: {}", error_chain(&e))))?;
+    Engine::new(&config)
+        .map_err(|e| CliError::new(format!("cannot compile for {target}: {}", error_chain(&e))))
+}
+
+/// Compiles `wasm` to a native artifact for `target`.
+///
+/// Cranelift can panic on some target/module pairs (riscv64 with SIMD), so
+/// the compile is guarded and a panic becomes an ordinary error.
+pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>> {
+    let engine = engine_for(target)?;
+    guarded(|| engine.precompile_module(wasm))
+        .map_err(|p| {
+            CliError::new(format!("compiling native code for {target} failed: the compiler crashed: {p}"))
+                .hint(format!("leave out --target {target}; the portable fallback still runs there"))
+        })?
+        .map_err(|e| {
+            CliError::new(format!(
+                "compiling native code for {target} failed: {}",
+                error_chain(&e)
+            ))
+        })
+}

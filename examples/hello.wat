@@ -1,0 +1,12 @@
+;; Hello, world as a WASI preview 1 command module: the smallest program a
+;; nyash bundle can hold. It writes one line with `fd_write` and returns.
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "Hello, world!\n")
+  (func (export "_start")
+    ;; One iovec at address 0: { buf = 16, len = 14 }.
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 14))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))

@@ -1,0 +1,101 @@
+//! The one engine configuration shared by the bundler and the stub.
+//!
+//! A precompiled wasmtime artifact records many engine settings, and
+//! `Module::deserialize` rejects an artifact whose settings differ from the
+//! loading engine's. Several wasmtime defaults depend on cargo features and
+//! even on the environment (`WASMTIME_BACKTRACE_DETAILS`). The bundler links
+//! wasmtime with Cranelift and the stub without it, so their defaults differ.
+//! [`configure`] therefore pins every recorded setting explicitly. The bundler
+//! calls it before precompiling and the stub calls it before loading.
+//!
+//! **Invariant:** nothing else in the workspace changes a [`Config`] that is
+//! used to compile or load a bundle section.
+
+use wasmtime::{Config, Engine, ModuleVersionStrategy, WasmBacktraceDetails, WasmFeatures};
+
+/// The target name of the portable fallback artifact (wasmtime's Pulley
+/// interpreter, 64-bit little-endian).
+pub const PULLEY_TARGET: &str = "pulley64";
+
+/// The wasmtime release compiled into both binaries.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// The version string written into every precompiled artifact.
+///
+/// It names the nyash release as well as wasmtime's, so an artifact produced
+/// by another nyash release is rejected with a clean error instead of being
+/// loaded by an engine that might interpret it differently.
+pub const ARTIFACT_VERSION: &str = concat!(
+    "nyash-",
+    env!("CARGO_PKG_VERSION"),
+    "+wasmtime-48.0.8"
+);
+
+/// Applies the settings that must be identical wherever a bundle section is
+/// compiled or loaded.
+///
+/// The caller adds only the compilation target (bundler) or leaves it unset
+/// for the host (stub's native engine).
+pub fn configure(config: &mut Config) {
+    // Exact version pin: wasmtime itself only checks the major version.
+    config
+        .module_version(ModuleVersionStrategy::Custom(ARTIFACT_VERSION.to_string()))
+        .expect("the artifact version string is shorter than 256 bytes");
+
+    // WebAssembly features: a fixed set, independent of wasmtime's cargo
+    // features. Everything the stub cannot run is off.
+    for (feature, enabled) in [
+        (WasmFeatures::THREADS, false),
+        (WasmFeatures::SHARED_EVERYTHING_THREADS, false),
+        (WasmFeatures::STACK_SWITCHING, false),
+        (WasmFeatures::COMPONENT_MODEL, false),
+        (WasmFeatures::CM_ASYNC, false),
+        (WasmFeatures::CM_ASYNC_STACKFUL, false),
+        (WasmFeatures::CM_MORE_ASYNC_BUILTINS, false),
+        (WasmFeatures::CM_THREADING, false),
+        (WasmFeatures::CM_ERROR_CONTEXT, false),
+        (WasmFeatures::GC_TYPES, false),
+        (WasmFeatures::GC, false),
+        (WasmFeatures::EXCEPTIONS, false),
+        (WasmFeatures::LEGACY_EXCEPTIONS, false),
+        (WasmFeatures::FUNCTION_REFERENCES, false),
+        (WasmFeatures::MEMORY64, false),
+        (WasmFeatures::CUSTOM_PAGE_SIZES, false),
+        (WasmFeatures::WIDE_ARITHMETIC, false),
+        (WasmFeatures::SIMD, true),
+        (WasmFeatures::RELAXED_SIMD, true),
+        (WasmFeatures::BULK_MEMORY, true),
+        (WasmFeatures::MULTI_VALUE, true),
+        (WasmFeatures::MULTI_MEMORY, true),
+        (WasmFeatures::REFERENCE_TYPES, true),
+        (WasmFeatures::TAIL_CALL, true),
+        (WasmFeatures::EXTENDED_CONST, true),
+    ] {
+        config.wasm_features(feature, enabled);
+    }
+
+    // Tunables recorded in artifacts.
+    config.concurrency_support(false);
+    config.wasm_backtrace_details(WasmBacktraceDetails::Disable);
+    config.epoch_interruption(false);
+    config.consume_fuel(false);
+    config.debug_info(false);
+    config.relaxed_simd_deterministic(true);
+    config.table_lazy_init(true);
+    config.memory_init_cow(true);
+}
+
+/// The host's native engine, as the stub uses it to load native artifacts.
+pub fn native_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    configure(&mut config);
+    Engine::new(&config)
+}
+
+/// The engine that runs the portable fallback on the Pulley interpreter.
+pub fn pulley_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    configure(&mut config);
+    config.target(PULLEY_TARGET)?;
+    Engine::new(&config)
+}

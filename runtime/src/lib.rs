@@ -1,0 +1,18 @@
+//! What the nyash bundler and the nyash stub share.
+//!
+//! * [`engine`]: the one wasmtime configuration used to compile and to load
+//!   every bundle section;
+//! * [`payload`]: the bundle payload format, written by the bundler and read
+//!   by the stub;
+//! * [`targets`]: target triples and which artifacts run where;
+//! * [`wasi`]: the host interface a program runs against (WASI preview 1).
+//!
+//! **API boundary:** this crate is all that the bundler and the stub have in
+//! common. It never links a compiler: its wasmtime dependency has only the
+//! `runtime` and `pulley` features, so the stub that depends on it stays free
+//! of Cranelift.
+
+pub mod engine;
+pub mod payload;
+pub mod targets;
+pub mod wasi;

@@ -1,0 +1,427 @@
+//! The payload's section data, index and trailer: encoding and hardened
+//! decoding.
+
+use sha2::{Digest, Sha256};
+
+use super::{PayloadError, FORMAT_VERSION};
+
+const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
+/// The size of the trailer at the end of the payload.
+pub(crate) const TRAILER_LEN: usize = 64;
+/// Section data starts at offsets that are multiples of this.
+const SECTION_ALIGN: usize = 16;
+
+/// What a section holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SectionKind {
+    /// The WebAssembly module itself, as given to the bundler.
+    Wasm,
+    /// A wasmtime artifact of native code for one target.
+    Native,
+    /// A wasmtime artifact of Pulley bytecode: the portable fallback.
+    Pulley,
+}
+
+impl SectionKind {
+    fn code(self) -> u8 {
+        match self {
+            SectionKind::Wasm => 0,
+            SectionKind::Native => 1,
+            SectionKind::Pulley => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => SectionKind::Wasm,
+            1 => SectionKind::Native,
+            2 => SectionKind::Pulley,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name used in `nyash inspect` and traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::Wasm => "wasm",
+            SectionKind::Native => "native",
+            SectionKind::Pulley => "pulley",
+        }
+    }
+}
+
+/// How a section's bytes are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Stored as is.
+    None,
+    /// One zstd frame.
+    Zstd,
+}
+
+impl Compression {
+    /// The lower-case name used in `nyash inspect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// One entry of the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// What the section holds.
+    pub kind: SectionKind,
+    /// How its bytes are stored.
+    pub compression: Compression,
+    /// The target triple (`wasm32-wasip1` for the module, `pulley64` for
+    /// the fallback).
+    pub target: String,
+    /// The CPU-feature tier (`baseline`, or `portable` for non-native code).
+    pub tier: String,
+    /// Where the stored bytes start, relative to the payload start.
+    pub offset: u64,
+    /// The number of stored bytes.
+    pub stored_len: u64,
+    /// The number of bytes after decompression.
+    pub raw_len: u64,
+    /// SHA-256 of the stored bytes.
+    pub sha256: [u8; 32],
+}
+
+impl Section {
+    /// A short description such as `native x86_64-unknown-linux-gnu`.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.kind.name(), self.target)
+    }
+}
+
+/// The decoded index of a payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    /// The payload format version.
+    pub format_version: u32,
+    /// The toolchain that wrote the bundle, e.g. `nyash 0.1.0`.
+    pub toolchain: String,
+    /// The engine the artifacts were compiled for, e.g. `wasmtime 48.0.8`.
+    pub engine: String,
+    /// The version string recorded in every artifact.
+    pub artifact_version: String,
+    /// The target triple of the stub the payload was attached to.
+    pub stub_target: String,
+    /// The sections, in file order.
+    pub sections: Vec<Section>,
+}
+
+/// A section to be written: its description and its stored bytes.
+pub struct SectionInput {
+    /// What the section holds.
+    pub kind: SectionKind,
+    /// How `stored` is encoded.
+    pub compression: Compression,
+    /// The target triple.
+    pub target: String,
+    /// The CPU-feature tier.
+    pub tier: String,
+    /// The bytes as they are stored.
+    pub stored: Vec<u8>,
+    /// The length of the original bytes.
+    pub raw_len: u64,
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Encodes a payload: section data, index and trailer.
+///
+/// The output depends only on the arguments, so bundles are reproducible.
+pub fn encode(
+    toolchain: &str,
+    engine: &str,
+    artifact_version: &str,
+    stub_target: &str,
+    sections: &[SectionInput],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entries = Vec::new();
+    for s in sections {
+        pad_to(&mut out, SECTION_ALIGN);
+        let offset = out.len() as u64;
+        out.extend_from_slice(&s.stored);
+        entries.push(Section {
+            kind: s.kind,
+            compression: s.compression,
+            target: s.target.clone(),
+            tier: s.tier.clone(),
+            offset,
+            stored_len: s.stored.len() as u64,
+            raw_len: s.raw_len,
+            sha256: sha256(&s.stored),
+        });
+    }
+    pad_to(&mut out, SECTION_ALIGN);
+
+    let mut index = Vec::new();
+    for text in [toolchain, engine, artifact_version, stub_target] {
+        put_str(&mut index, text);
+    }
+    index.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for e in &entries {
+        index.push(e.kind.code());
+        index.push(match e.compression {
+            Compression::None => 0,
+            Compression::Zstd => 1,
+        });
+        put_str(&mut index, &e.target);
+        put_str(&mut index, &e.tier);
+        for n in [e.offset, e.stored_len, e.raw_len] {
+            index.extend_from_slice(&n.to_le_bytes());
+        }
+        index.extend_from_slice(&e.sha256);
+    }
+
+    let index_off = out.len() as u64;
+    out.extend_from_slice(&index);
+    out.extend_from_slice(TRAILER_MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&index_off.to_le_bytes());
+    out.extend_from_slice(&(index.len() as u64).to_le_bytes());
+    out.extend_from_slice(&sha256(&index));
+    out
+}
+
+/// Decodes and checks the trailer and index of `payload`.
+///
+/// Every length and offset is bounds-checked, so any byte sequence gives
+/// either an index whose sections lie inside the payload or an error.
+pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
+    let Some(trailer_at) = payload.len().checked_sub(TRAILER_LEN) else {
+        return Err(PayloadError::Corrupt("the payload is too short".into()));
+    };
+    let trailer = &payload[trailer_at..];
+    if &trailer[..8] != TRAILER_MAGIC {
+        return Err(PayloadError::Corrupt(
+            "the payload trailer is missing".into(),
+        ));
+    }
+    let mut r = Reader::new(&trailer[8..]);
+    let version = r.u32()?;
+    if version != FORMAT_VERSION {
+        return Err(PayloadError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if r.u32()? != 0 {
+        return Err(PayloadError::Corrupt("the trailer has unknown flags".into()));
+    }
+    let index_off = r.u64()?;
+    let index_len = r.u64()?;
+    let index_hash = r.bytes(32)?;
+    let index_end = index_off
+        .checked_add(index_len)
+        .filter(|&end| end <= trailer_at as u64)
+        .ok_or_else(|| PayloadError::Corrupt("the index lies outside the payload".into()))?;
+    let index_bytes = &payload[index_off as usize..index_end as usize];
+    if sha256(index_bytes) != index_hash {
+        return Err(PayloadError::Corrupt(
+            "the section index does not match its SHA-256 checksum".into(),
+        ));
+    }
+
+    let mut r = Reader::new(index_bytes);
+    let toolchain = r.string()?;
+    let engine = r.string()?;
+    let artifact_version = r.string()?;
+    let stub_target = r.string()?;
+    let count = r.u32()?;
+    let mut sections = Vec::new();
+    for _ in 0..count {
+        let kind = SectionKind::from_code(r.u8()?)
+            .ok_or_else(|| PayloadError::Corrupt("unknown section kind".into()))?;
+        let compression = match r.u8()? {
+            0 => Compression::None,
+            1 => Compression::Zstd,
+            _ => return Err(PayloadError::Corrupt("unknown compression".into())),
+        };
+        let target = r.string()?;
+        let tier = r.string()?;
+        let offset = r.u64()?;
+        let stored_len = r.u64()?;
+        let raw_len = r.u64()?;
+        let sha256: [u8; 32] = r.bytes(32)?;
+        if offset
+            .checked_add(stored_len)
+            .is_none_or(|end| end > index_off)
+        {
+            return Err(PayloadError::Corrupt(format!(
+                "section {} {target} lies outside the payload",
+                kind.name()
+            )));
+        }
+        sections.push(Section {
+            kind,
+            compression,
+            target,
+            tier,
+            offset,
+            stored_len,
+            raw_len,
+            sha256,
+        });
+    }
+    if !r.is_empty() {
+        return Err(PayloadError::Corrupt(
+            "the section index has trailing bytes".into(),
+        ));
+    }
+    Ok(Index {
+        format_version: version,
+        toolchain,
+        engine,
+        artifact_version,
+        stub_target,
+        sections,
+    })
+}
+
+fn pad_to(out: &mut Vec<u8>, align: usize) {
+    out.resize(out.len().next_multiple_of(align), 0);
+}
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    let len = u16::try_from(text.len()).expect("index strings are short");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A bounds-checked cursor over index bytes.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { rest: bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
+        if n > self.rest.len() {
+            return Err(PayloadError::Corrupt(
+                "the section index ends early".into(),
+            ));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn bytes<const N: usize>(&mut self, n: usize) -> Result<[u8; N], PayloadError> {
+        debug_assert_eq!(n, N);
+        Ok(self.take(N)?.try_into().expect("length checked"))
+    }
+
+    fn u8(&mut self) -> Result<u8, PayloadError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, PayloadError> {
+        Ok(u16::from_le_bytes(self.bytes::<2>(2)?))
+    }
+
+    fn u32(&mut self) -> Result<u32, PayloadError> {
+        Ok(u32::from_le_bytes(self.bytes::<4>(4)?))
+    }
+
+    fn u64(&mut self) -> Result<u64, PayloadError> {
+        Ok(u64::from_le_bytes(self.bytes::<8>(8)?))
+    }
+
+    fn string(&mut self) -> Result<String, PayloadError> {
+        let len = self.u16()? as usize;
+        String::from_utf8(self.take(len)?.to_vec())
+            .map_err(|_| PayloadError::Corrupt("an index string is not UTF-8".into()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        encode(
+            "nyash 0.1.0",
+            "wasmtime 48.0.8",
+            "v",
+            "x86_64-unknown-linux-musl",
+            &[
+                SectionInput {
+                    kind: SectionKind::Wasm,
+                    compression: Compression::None,
+                    target: "wasm32-wasip1".into(),
+                    tier: "portable".into(),
+                    stored: b"\0asm\x01\0\0\0".to_vec(),
+                    raw_len: 8,
+                },
+                SectionInput {
+                    kind: SectionKind::Native,
+                    compression: Compression::Zstd,
+                    target: "x86_64-unknown-linux-gnu".into(),
+                    tier: "baseline".into(),
+                    stored: vec![7; 33],
+                    raw_len: 100,
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn round_trip() {
+        let payload = sample();
+        let index = parse(&payload).unwrap();
+        assert_eq!(index.stub_target, "x86_64-unknown-linux-musl");
+        assert_eq!(index.sections.len(), 2);
+        let s = &index.sections[1];
+        assert_eq!(s.offset % SECTION_ALIGN as u64, 0);
+        assert_eq!(&payload[s.offset as usize..][..33], &[7; 33][..]);
+        assert_eq!(s.raw_len, 100);
+    }
+
+    #[test]
+    fn every_truncation_and_every_index_flip_is_an_error() {
+        let payload = sample();
+        for len in 0..payload.len() {
+            assert!(parse(&payload[..len]).is_err(), "prefix of {len} bytes");
+        }
+        // Padding between the sections and the index carries nothing; every
+        // byte from the index on is covered by a hash or checked.
+        let trailer = payload.len() - TRAILER_LEN;
+        let index_start = u64::from_le_bytes(payload[trailer + 16..][..8].try_into().unwrap());
+        for at in index_start as usize..payload.len() {
+            let mut damaged = payload.clone();
+            damaged[at] ^= 0x01;
+            assert!(parse(&damaged).is_err(), "flip at {at}");
+        }
+    }
+
+    #[test]
+    fn other_version_is_reported_as_such() {
+        let mut payload = sample();
+        let at = payload.len() - TRAILER_LEN + 8;
+        payload[at] = 9;
+        match parse(&payload) {
+            Err(PayloadError::UnsupportedVersion { found: 9, supported }) => {
+                assert_eq!(supported, FORMAT_VERSION)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The bundle payload: what `nyash bundle` appends to the stub, and how the
+//! stub finds and checks it.
+//!
+//! This module is the only place that knows the byte layout. The full
+//! specification, with offsets, is `docs/payload-format.md`; in short, all
+//! integers little-endian:
+//!
+//! ```text
+//! bundle   := stub-executable payload [elf-section-table] locator
+//! payload  := section-data* index trailer          (the ELF section `.nyash`)
+//! trailer  := "NYASHPLD" version:u32 flags:u32 index_off:u64 index_len:u64 index_sha256:[32]
+//! locator  := payload_off:u64 payload_len:u64 "NYASHEND"
+//! ```
+//!
+//! For ELF stubs the payload is also registered as a non-allocated section
+//! named `.nyash`, so the bundle survives `strip`, which drops the trailing
+//! locator but keeps named sections. The stub looks for the locator first
+//! (one read) and falls back to the ELF section table.
+//!
+//! **Invariant:** every section carries a SHA-256 of its stored bytes and the
+//! index carries a SHA-256 of itself. Readers verify them before any byte of a
+//! section is decompressed or deserialized, because wasmtime does not detect a
+//! corrupted artifact (a flipped byte in machine code loads and runs).
+
+mod container;
+mod error;
+mod index;
+
+pub use container::{attach, locate, Location, ReadAt};
+pub use error::PayloadError;
+pub use index::{encode, parse, Compression, Index, Section, SectionInput, SectionKind};
+
+/// The payload format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The name of the ELF section that holds the payload.
+pub const ELF_SECTION_NAME: &str = ".nyash";
+
+/// Reads and checks the payload of the executable `file`, returning its
+/// location, its index and the raw payload bytes.
+///
+/// Section hashes are not checked here; see [`Bundle::verify_all`].
+pub fn read_bundle(file: &impl ReadAt) -> Result<Bundle, PayloadError> {
+    let location = locate(file)?;
+    let mut bytes = vec![0u8; location.len as usize];
+    file.read_exact_at(&mut bytes, location.offset)
+        .map_err(PayloadError::Io)?;
+    let index = parse(&bytes)?;
+    Ok(Bundle {
+        location,
+        index,
+        bytes,
+    })
+}
+
+/// A payload read from a bundle, with its decoded index.
+#[derive(Debug)]
+pub struct Bundle {
+    /// Where the payload was found in the file.
+    pub location: Location,
+    /// The decoded index.
+    pub index: Index,
+    /// The payload bytes (sections, index and trailer).
+    pub bytes: Vec<u8>,
+}
+
+impl Bundle {
+    /// The stored (possibly compressed) bytes of section `i`, after checking
+    /// its SHA-256.
+    pub fn stored(&self, i: usize) -> Result<&[u8], PayloadError> {
+        let section = &self.index.sections[i];
+        let bytes = &self.bytes[section.offset as usize..][..section.stored_len as usize];
+        if index::sha256(bytes) != section.sha256 {
+            return Err(PayloadError::Corrupt(format!(
+                "section {i} ({}) does not match its SHA-256 checksum",
+                section.describe()
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Checks the SHA-256 of every section.
+    pub fn verify_all(&self) -> Result<(), PayloadError> {
+        (0..self.index.sections.len()).try_for_each(|i| self.stored(i).map(drop))
+    }
+
+    /// The original bytes of section `i`: checked, then decompressed.
+    pub fn contents(&self, i: usize) -> Result<Vec<u8>, PayloadError> {
+        let stored = self.stored(i)?;
+        let section = &self.index.sections[i];
+        match section.compression {
+            Compression::None => Ok(stored.to_vec()),
+            Compression::Zstd => {
+                let raw = zstd::bulk::decompress(stored, section.raw_len as usize).map_err(|e| {
+                    PayloadError::Corrupt(format!(
+                        "section {i} ({}) could not be decompressed: {e}",
+                        section.describe()
+                    ))
+                })?;
+                if raw.len() as u64 != section.raw_len {
+                    return Err(PayloadError::Corrupt(format!(
+                        "section {i} ({}) decompressed to {} bytes, expected {}",
+                        section.describe(),
+                        raw.len(),
+                        section.raw_len
+                    )));
+                }
+                Ok(raw)
+            }
+        }
+    }
+}

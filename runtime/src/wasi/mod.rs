@@ -1,0 +1,179 @@
+//! The host interface: a hand-written subset of WASI preview 1.
+//!
+//! Programs reach the outside world only through `wasi_snapshot_preview1`
+//! functions with their standard names and signatures, so a bundled module
+//! also runs under other WASI runtimes. `docs/host-abi.md` lists what each
+//! function does here. Every preview 1 function is defined, so any module
+//! built for `wasm32-wasip1` links; the ones outside the subset (sockets,
+//! signals, symlink creation, …) return `NOSYS` or `NOTSUP`.
+//!
+//! This is written by hand instead of using `wasmtime-wasi` because that
+//! crate brings the component model, an async runtime and cap-std into the
+//! stub: +675 KB on a 0.98 MB stub, measured in the design research.
+
+mod abi;
+mod calls;
+mod files;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::time::Instant;
+
+use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
+
+pub use calls::MODULE;
+
+/// Everything a running program can see of the host.
+pub struct HostState {
+    args: Vec<Vec<u8>>,
+    env: Vec<Vec<u8>>,
+    files: files::Files,
+    memory: Option<Memory>,
+    clock_base: Instant,
+}
+
+impl HostState {
+    /// A host for a program with these arguments (the first is the program
+    /// name) and environment.
+    pub fn new(args: Vec<OsString>, env: Vec<(OsString, OsString)>) -> Self {
+        let to_c = |mut bytes: Vec<u8>| {
+            bytes.push(0);
+            bytes
+        };
+        HostState {
+            args: args.into_iter().map(|a| to_c(os_bytes(a))).collect(),
+            env: env
+                .into_iter()
+                .map(|(k, v)| {
+                    let mut kv = os_bytes(k);
+                    kv.push(b'=');
+                    kv.extend(os_bytes(v));
+                    to_c(kv)
+                })
+                .collect(),
+            files: files::Files::new(),
+            memory: None,
+            clock_base: Instant::now(),
+        }
+    }
+}
+
+fn os_bytes(s: OsString) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        std::os::unix::ffi::OsStringExt::into_vec(s)
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+/// The program called `proc_exit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Exit(pub i32);
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exit with status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Why a program could not be run to completion.
+#[derive(Debug)]
+pub enum RunError {
+    /// The module does not fit the host: a missing import or export.
+    Link(String),
+    /// The program trapped (crashed); the message is for people.
+    Trap {
+        /// What went wrong, e.g. `integer divide by zero`.
+        message: String,
+        /// wasmtime's description, including the WebAssembly backtrace.
+        detail: String,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Link(m) => f.write_str(m),
+            RunError::Trap { message, .. } => write!(f, "the program crashed: {message}"),
+        }
+    }
+}
+
+/// A linker with every WASI preview 1 function defined.
+pub fn linker(engine: &Engine) -> Linker<HostState> {
+    let mut linker = Linker::new(engine);
+    calls::define(&mut linker).expect("WASI function names are unique");
+    linker
+}
+
+/// Instantiates `module` and runs its `_start` export. Returns the exit
+/// status: the one given to `proc_exit`, or 0 when `_start` returns.
+pub fn run(engine: &Engine, module: &Module, host: HostState) -> Result<i32, RunError> {
+    let linker = linker(engine);
+    let mut store = Store::new(engine, host);
+    let instance = linker
+        .instantiate(&mut store, module)
+        .map_err(|e| match classify(e) {
+            Ok(status) => RunError::Link(format!("start-up code exited with status {status}")),
+            Err(RunError::Link(m)) => RunError::Link(m),
+            Err(trap) => trap,
+        })?;
+    let memory = instance.get_memory(&mut store, "memory");
+    store.data_mut().memory = memory;
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .map_err(|_| {
+            RunError::Link("the module has no `_start` function taking no arguments".into())
+        })?;
+    let result = start.call(&mut store, ());
+    calls::flush_stdout();
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) => classify(e),
+    }
+}
+
+/// Sorts an error out of a guest call into an exit, a trap or a link error.
+fn classify(e: wasmtime::Error) -> Result<i32, RunError> {
+    if let Some(exit) = e.downcast_ref::<Exit>() {
+        return Ok(exit.0);
+    }
+    let detail = format!("{e:?}");
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return Err(RunError::Trap {
+            message: trap_message(*trap).to_string(),
+            detail,
+        });
+    }
+    if detail.contains("unknown import") || detail.contains("incompatible import") {
+        return Err(RunError::Link(e.to_string()));
+    }
+    Err(RunError::Trap {
+        message: e.root_cause().to_string(),
+        detail,
+    })
+}
+
+fn trap_message(trap: Trap) -> &'static str {
+    match trap {
+        Trap::StackOverflow => "stack overflow (recursion too deep)",
+        Trap::MemoryOutOfBounds => "out-of-bounds memory access",
+        Trap::HeapMisaligned => "misaligned memory access",
+        Trap::TableOutOfBounds => "out-of-bounds table access",
+        Trap::IndirectCallToNull => "call through a null function reference",
+        Trap::BadSignature => "indirect call with the wrong signature",
+        Trap::IntegerOverflow => "integer overflow",
+        Trap::IntegerDivisionByZero => "integer divide by zero",
+        Trap::BadConversionToInteger => "invalid conversion to integer",
+        Trap::UnreachableCodeReached => "unreachable code reached (the program aborted)",
+        Trap::Interrupt => "interrupted",
+        Trap::OutOfFuel => "out of fuel",
+        Trap::AllocationTooLarge => "out of memory (allocation too large)",
+        _ => "trap",
+    }
+}

@@ -1,0 +1,228 @@
+//! Finding, checking, choosing and running the bundled program.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use nyash_runtime::payload::{self, Bundle, PayloadError, SectionKind};
+use nyash_runtime::wasi::{self, HostState, RunError};
+use nyash_runtime::{engine, targets};
+use wasmtime::{Engine, Module};
+
+use crate::options::{trace, Exec, Options};
+use crate::{HOST_TARGET, IDENTITY};
+
+/// Why the launcher could not start the program, for the user.
+pub struct Failure {
+    /// One sentence: what is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hints: Vec<String>,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>, hints: &[&str]) -> Failure {
+        Failure {
+            message: message.into(),
+            hints: hints.iter().map(|h| h.to_string()).collect(),
+        }
+    }
+}
+
+/// Runs the bundled program and returns its exit status.
+pub fn launch() -> Result<i32, Failure> {
+    let opts = Options::from_env().map_err(|m| Failure::new(m, &[]))?;
+    trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
+    let started = Instant::now();
+    let (path, file) = open_own_executable()?;
+    let bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
+    bundle.verify_all().map_err(|e| payload_failure(&path, e))?;
+    trace!(
+        opts,
+        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums verified in {:.3} ms",
+        bundle.location.len,
+        bundle.location.offset,
+        if bundle.location.via_locator { "end-of-file locator" } else { "ELF section table" },
+        bundle.index.format_version,
+        bundle.index.toolchain,
+        bundle.index.sections.len(),
+        ms(started)
+    );
+
+    let (engine, module) = choose(&opts, &bundle)?;
+    drop(bundle);
+    let host = HostState::new(std::env::args_os().collect(), std::env::vars_os().collect());
+    match wasi::run(&engine, &module, host) {
+        Ok(status) => Ok(status),
+        Err(RunError::Trap { message, detail }) => {
+            eprintln!("error: the program crashed: {message}");
+            trace!(opts, "trap details: {detail}");
+            Ok(1)
+        }
+        Err(RunError::Link(message)) => Err(Failure::new(
+            format!("the bundled program does not fit this launcher: {message}"),
+            &["rebuild it with `nyash bundle` from the same nyash release"],
+        )),
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+fn open_own_executable() -> Result<(PathBuf, File), Failure> {
+    // On Linux, /proc/self/exe is the file that is running even if it was
+    // renamed or is reached through a symlink.
+    #[cfg(target_os = "linux")]
+    if let Ok(file) = File::open("/proc/self/exe") {
+        let shown = std::env::args_os().next().map_or_else(
+            || PathBuf::from("/proc/self/exe"),
+            PathBuf::from,
+        );
+        return Ok((shown, file));
+    }
+    let path = std::env::current_exe().map_err(|e| {
+        Failure::new(format!("cannot find the launcher's own executable: {e}"), &[])
+    })?;
+    let file = File::open(&path).map_err(|e| {
+        Failure::new(
+            format!("cannot read the launcher's own executable {}: {e}", path.display()),
+            &[],
+        )
+    })?;
+    Ok((path, file))
+}
+
+fn payload_failure(path: &std::path::Path, e: PayloadError) -> Failure {
+    let file = path.display();
+    let damaged = [
+        "the file is damaged or incomplete: copy or download it again, or rebuild it with `nyash bundle`",
+    ];
+    match e {
+        PayloadError::NoPayload => Failure::new(
+            format!("no program is bundled in this executable ({file})"),
+            &["this is the bare nyash launcher; make a program with `nyash bundle app.wasm -o app`"],
+        ),
+        PayloadError::Truncated(_) | PayloadError::Corrupt(_) => {
+            Failure::new(format!("{file} cannot run: {e}"), &damaged)
+        }
+        PayloadError::UnsupportedVersion { .. } => Failure::new(
+            format!("{file} cannot run: {e}"),
+            &["rebuild it with `nyash bundle` from the same nyash release as this launcher"],
+        ),
+        PayloadError::Io(_) => Failure::new(format!("{file} cannot run: {e}"), &[]),
+    }
+}
+
+/// Picks the artifact to run: the host's native code, else the portable
+/// fallback, as `NYASH_EXEC` allows. Every rejection is recorded for the
+/// trace and for the error when nothing loads.
+fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> {
+    let sections = &bundle.index.sections;
+    let mut rejected: Vec<String> = Vec::new();
+
+    if opts.exec != Exec::Wasm {
+        let native: Vec<usize> = (0..sections.len())
+            .filter(|&i| {
+                sections[i].kind == SectionKind::Native
+                    && targets::runs_on(&sections[i].target, HOST_TARGET)
+            })
+            .collect();
+        if native.is_empty() {
+            let why = format!("the bundle has no native code for this host ({HOST_TARGET})");
+            trace!(opts, "native: skipped: {why}");
+            rejected.push(why);
+        } else {
+            match engine::native_engine() {
+                Ok(engine) => {
+                    for i in native {
+                        match load(opts, bundle, &engine, i)? {
+                            Ok(module) => return Ok((engine, module)),
+                            Err(why) => rejected.push(why),
+                        }
+                    }
+                }
+                Err(e) => rejected.push(format!("the native engine is unavailable: {e}")),
+            }
+        }
+        if opts.exec == Exec::Native {
+            let mut failure = Failure::new(
+                format!("NYASH_EXEC=native, but no native code in this bundle runs on this host ({HOST_TARGET})"),
+                &[],
+            );
+            failure.hints.extend(rejected);
+            failure
+                .hints
+                .push("unset NYASH_EXEC to run the portable fallback instead".into());
+            return Err(failure);
+        }
+    }
+
+    let fallback: Vec<usize> = (0..sections.len())
+        .filter(|&i| sections[i].kind == SectionKind::Pulley)
+        .collect();
+    if fallback.is_empty() {
+        rejected.push("the bundle has no portable fallback".into());
+    } else {
+        match engine::pulley_engine() {
+            Ok(engine) => {
+                for i in fallback {
+                    match load(opts, bundle, &engine, i)? {
+                        Ok(module) => {
+                            if opts.exec == Exec::Auto {
+                                trace!(opts, "using the portable fallback because: {}", rejected.join("; "));
+                            }
+                            return Ok((engine, module));
+                        }
+                        Err(why) => rejected.push(why),
+                    }
+                }
+            }
+            Err(e) => rejected.push(format!("the Pulley engine is unavailable: {e}")),
+        }
+    }
+    let mut failure = Failure::new(
+        format!("no code in this bundle can run on this host ({HOST_TARGET})"),
+        &[],
+    );
+    failure.hints.extend(rejected);
+    failure.hints.push(format!(
+        "rebuild it with `nyash bundle --target {HOST_TARGET}`"
+    ));
+    Err(failure)
+}
+
+/// Decompresses and deserializes section `i`. The outer error is a damaged
+/// bundle; the inner one is "this artifact does not fit, try the next".
+fn load(
+    opts: &Options,
+    bundle: &Bundle,
+    engine: &Engine,
+    i: usize,
+) -> Result<Result<Module, String>, Failure> {
+    let section = &bundle.index.sections[i];
+    let what = format!("{} ({})", section.describe(), section.tier);
+    let started = Instant::now();
+    let bytes = bundle.contents(i).map_err(|e| Failure::new(format!("the bundle cannot run: {e}"), &[]))?;
+    // SAFETY: `bytes` passed the SHA-256 recorded by the bundler, which
+    // produced it with `Engine::precompile_module` under the same
+    // `engine::configure` settings; wasmtime checks version, target and
+    // settings before any code is published.
+    match unsafe { Module::deserialize(engine, &bytes) } {
+        Ok(module) => {
+            trace!(
+                opts,
+                "running {what}: loaded {} bytes ({} stored) in {:.3} ms",
+                section.raw_len,
+                section.stored_len,
+                ms(started)
+            );
+            Ok(Ok(module))
+        }
+        Err(e) => {
+            let why = format!("{what} was rejected: {e}");
+            trace!(opts, "{why}");
+            Ok(Err(why))
+        }
+    }
+}
