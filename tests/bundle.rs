@@ -1,0 +1,563 @@
+//! End-to-end tests of `nyash bundle` and the executables it produces.
+//!
+//! Every test runs the real `nyash` binary and the real bundles, and checks
+//! what a user would see: stdout, stderr, exit status, files.
+
+mod support;
+
+use std::fs;
+
+use support::*;
+
+#[test]
+fn hello_wat_bundles_and_runs() {
+    let dir = TempDir::new("hello");
+    let app = dir.path("hello");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let out = run(&app, &[], &[]);
+    assert_eq!(out.stdout, "Hello, world!\n");
+    assert_eq!(out.status, 0);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn hello_bundle_is_small() {
+    let dir = TempDir::new("size");
+    let app = dir.path("hello");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let size = fs::metadata(&app).unwrap().len();
+    // The issue's budget for a hello bundle is 1.5 MB.
+    assert!(size <= 1_500_000, "hello bundle is {size} bytes");
+}
+
+#[test]
+fn arguments_reach_the_program_untouched() {
+    let probe = probe_bundle();
+    let out = run(&probe, &["args", "a b", "--help", "-x", "ünï"], &[]);
+    assert_eq!(
+        out.stdout,
+        "arg[1]=args\narg[2]=a b\narg[3]=--help\narg[4]=-x\narg[5]=ünï\n"
+    );
+    assert_eq!(out.status, 0);
+}
+
+#[test]
+fn environment_reaches_the_program() {
+    let probe = probe_bundle();
+    let out = run(
+        &probe,
+        &["env", "NYASH_TEST_VALUE", "NYASH_TEST_UNSET"],
+        &[("NYASH_TEST_VALUE", "forty two")],
+    );
+    assert_eq!(
+        out.stdout,
+        "NYASH_TEST_VALUE=forty two\nNYASH_TEST_UNSET is unset\n"
+    );
+}
+
+#[test]
+fn stdin_and_stderr_round_trip() {
+    let probe = probe_bundle();
+    let out = run_with_stdin(&probe, &["stdin"], "hello\nwörld\n");
+    assert_eq!(out.stdout, "read 13 bytes\nHELLO\nWÖRLD\n");
+    let out = run(&probe, &["stderr"], &[]);
+    assert_eq!(out.stdout, "to stdout\n");
+    assert_eq!(out.stderr, "to stderr\n");
+}
+
+#[test]
+fn exit_status_passes_through() {
+    let probe = probe_bundle();
+    for status in [0, 3, 42, 255] {
+        let out = run(&probe, &["exit", &status.to_string()], &[]);
+        assert_eq!(out.status, status, "{out:?}");
+        assert_eq!(out.stdout, format!("exiting with {status}\n"));
+    }
+}
+
+#[test]
+fn program_reads_and_writes_files_in_the_working_directory() {
+    let probe = probe_bundle();
+    for exec in ["native", "wasm"] {
+        let dir = TempDir::new(&format!("files-{exec}"));
+        let out = run_in(&dir, &probe, &["files"], &[("NYASH_EXEC", exec)]);
+        assert_eq!(
+            out.stdout,
+            "first line\nsecond line\nsize 23\nwork contains [\"sub\"]\nmoved file exists: true\ndone\n",
+            "{exec}: {out:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path("work/result.txt")).unwrap(),
+            "kept\n"
+        );
+    }
+}
+
+#[test]
+fn paths_cannot_escape_the_working_directory() {
+    let probe = probe_bundle();
+    let outer = TempDir::new("escape");
+    fs::write(outer.path("secret.txt"), "secret").unwrap();
+    let inner = outer.path("inner");
+    fs::create_dir(&inner).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outer.path("secret.txt"), format!("{inner}/link")).unwrap();
+    let dir = TempDir::at(&inner);
+    let out = run_in(
+        &dir,
+        &probe,
+        &["escape", "../secret.txt", "link", "sub/../../secret.txt"],
+        &[],
+    );
+    assert!(!out.stdout.contains("escaped"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("refused").count(), 6, "{}", out.stdout);
+    assert_eq!(fs::read_to_string(outer.path("secret.txt")).unwrap(), "secret");
+    std::mem::forget(dir);
+}
+
+#[test]
+fn clock_sleep_and_random_work() {
+    let probe = probe_bundle();
+    let out = run(&probe, &["clock"], &[]);
+    assert_eq!(out.stdout, "slept at least 30 ms: true\nwall clock after 2020: true\n");
+    let out = run(&probe, &["random"], &[]);
+    assert_eq!(out.stdout, "random seeds differ: true\n");
+}
+
+#[test]
+fn fallback_gives_identical_output_and_trace_names_the_path() {
+    let probe = probe_bundle();
+    let args = ["args", "x", "y"];
+    let native = run(&probe, &args, &[("NYASH_EXEC", "native"), ("NYASH_TRACE", "1")]);
+    let wasm = run(&probe, &args, &[("NYASH_EXEC", "wasm"), ("NYASH_TRACE", "1")]);
+    let auto = run(&probe, &args, &[]);
+    assert_eq!(native.stdout, auto.stdout);
+    assert_eq!(wasm.stdout, auto.stdout);
+    assert_eq!((native.status, wasm.status), (0, 0));
+    assert!(native.stderr.contains("running native x86_64"), "{}", native.stderr);
+    assert!(wasm.stderr.contains("running pulley pulley64"), "{}", wasm.stderr);
+    // Without NYASH_TRACE the launcher says nothing.
+    assert_eq!(auto.stderr, "");
+}
+
+#[test]
+fn traps_print_a_readable_message_on_both_paths() {
+    let probe = probe_bundle();
+    for exec in ["native", "wasm"] {
+        let env = [("NYASH_EXEC", exec), ("RUST_BACKTRACE", "0")];
+        let out = run(&probe, &["divide", "0"], &env);
+        assert_eq!(out.status, 1, "{exec}");
+        assert!(
+            out.stderr.ends_with("error: the program crashed: unreachable code reached (the program aborted)\n"),
+            "{exec}: {}",
+            out.stderr
+        );
+        let out = run(&probe, &["recurse"], &env);
+        assert_eq!(out.status, 1);
+        assert_eq!(out.stderr, "error: the program crashed: stack overflow (recursion too deep)\n");
+        assert_no_backtrace(&out.stderr);
+    }
+}
+
+#[test]
+fn foreign_native_targets_only_still_run_through_the_fallback() {
+    let dir = TempDir::new("foreign");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-unknown-linux-gnu",
+        "--target",
+        "x86_64-pc-windows-msvc",
+    ]);
+    let out = run(&app, &[], &[("NYASH_TRACE", "1")]);
+    assert_eq!(out.stdout, "Hello, world!\n");
+    assert!(out.stderr.contains("no native code for this host"), "{}", out.stderr);
+    assert!(out.stderr.contains("using the portable fallback"), "{}", out.stderr);
+
+    // Forcing native where nothing loads is a clear error, not a crash.
+    let out = run(&app, &[], &[("NYASH_EXEC", "native")]);
+    assert_eq!(out.status, 125);
+    assert!(
+        out.stderr.starts_with("error: NYASH_EXEC=native, but no native code in this bundle runs on this host"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hint: unset NYASH_EXEC"), "{}", out.stderr);
+}
+
+#[test]
+fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
+    // Relabel the aarch64 artifact as x86_64 code: the launcher must reject it
+    // through wasmtime's own check and fall back, never run it.
+    let dir = TempDir::new("relabel");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    let relabelled = dir.path("relabelled");
+    rewrite_bundle(&app, &relabelled, |sections| {
+        for s in sections.iter_mut() {
+            if s.target == "aarch64-unknown-linux-gnu" {
+                s.target = "x86_64-unknown-linux-gnu".into();
+            }
+        }
+    });
+    let out = run(&relabelled, &[], &[("NYASH_TRACE", "1")]);
+    assert_eq!(out.stdout, "Hello, world!\n");
+    assert!(
+        out.stderr.contains("was rejected: Module was compiled for architecture 'aarch64'"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_runnable_artifact_is_a_clear_error() {
+    let dir = TempDir::new("norun");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    let stripped = dir.path("nofallback");
+    rewrite_bundle(&app, &stripped, |sections| {
+        sections.retain(|s| s.kind != nyash_runtime::payload::SectionKind::Pulley)
+    });
+    let out = run(&stripped, &[], &[]);
+    assert_eq!(out.status, 125);
+    assert!(
+        out.stderr.starts_with("error: no code in this bundle can run on this host"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hint: rebuild it with `nyash bundle --target"));
+}
+
+#[test]
+fn a_flipped_byte_in_any_section_is_reported_as_corruption() {
+    let dir = TempDir::new("flip");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let bytes = fs::read(&app).unwrap();
+    let (payload_at, index) = read_index(&bytes);
+    assert_eq!(index.sections.len(), 3);
+    for (i, s) in index.sections.iter().enumerate() {
+        let mut damaged = bytes.clone();
+        let at = payload_at + s.offset as usize + s.stored_len as usize / 2;
+        damaged[at] ^= 0x40;
+        let path = dir.path(&format!("flipped-{i}"));
+        write_exe(&path, &damaged);
+        for exec in ["auto", "native", "wasm"] {
+            let out = run(&path, &[], &[("NYASH_EXEC", exec)]);
+            assert_eq!(out.status, 125, "section {i}, {exec}: {out:?}");
+            assert_eq!(out.stdout, "");
+            assert!(
+                out.stderr.contains(&format!(
+                    "the file is corrupt: section {i} ({}) does not match its SHA-256 checksum",
+                    s.describe()
+                )),
+                "{}",
+                out.stderr
+            );
+            assert!(out.stderr.contains("hint: the file is damaged"));
+            assert_no_backtrace(&out.stderr);
+        }
+        // `nyash inspect` reports it too, and fails.
+        let out = nyash(&["inspect", &path]);
+        assert_eq!(out.status, 1);
+        assert!(out.stdout.contains("CORRUPT"), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn truncated_files_give_a_clean_error() {
+    let dir = TempDir::new("truncate");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let bytes = fs::read(&app).unwrap();
+    let (payload_at, _) = read_index(&bytes);
+    for keep in [
+        bytes.len() - 30,
+        bytes.len() - 200,
+        payload_at + 100,
+        payload_at + 1,
+        payload_at,
+        payload_at - 1000,
+        1000,
+        10,
+        0,
+    ] {
+        let path = dir.path(&format!("cut-{keep}"));
+        write_exe(&path, &bytes[..keep]);
+        let out = run(&path, &[], &[]);
+        assert_ne!(out.status, 0, "kept {keep} bytes");
+        assert_no_backtrace(&out.stderr);
+        if keep > payload_at {
+            assert_eq!(out.status, 125);
+            assert!(out.stderr.contains("the file is truncated"), "{keep}: {}", out.stderr);
+        }
+    }
+}
+
+#[test]
+fn another_payload_format_version_is_named() {
+    let dir = TempDir::new("version");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let mut bytes = fs::read(&app).unwrap();
+    let loc = nyash_runtime::payload::locate(&bytes[..]).unwrap();
+    let trailer = (loc.offset + loc.len) as usize - 64;
+    assert_eq!(&bytes[trailer..trailer + 8], b"NYASHPLD");
+    bytes[trailer + 8..trailer + 12].copy_from_slice(&7u32.to_le_bytes());
+    let path = dir.path("v7");
+    write_exe(&path, &bytes);
+    let out = run(&path, &[], &[]);
+    assert_eq!(out.status, 125);
+    assert!(
+        out.stderr.contains("payload format version 7, but this reader supports only version 1"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_bare_stub_says_no_program_is_bundled() {
+    let dir = TempDir::new("bare");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let bytes = fs::read(&app).unwrap();
+    let (payload_at, _) = read_index(&bytes);
+    // The stub as embedded: everything before the payload, with its
+    // original section table (the payload added a new one after itself).
+    let stub = dir.path("stub");
+    write_exe(&stub, &support::bare_stub(&bytes[..payload_at]));
+    let out = run(&stub, &["anything"], &[]);
+    assert_eq!(out.status, 125);
+    assert!(
+        out.stderr.starts_with("error: no program is bundled in this executable"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn stripped_bundles_still_run() {
+    if !have("strip") {
+        eprintln!("SKIPPED: `strip` (binutils) is not installed");
+        return;
+    }
+    let dir = TempDir::new("strip");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let status = std::process::Command::new("strip").arg(&app).status().unwrap();
+    assert!(status.success());
+    let out = run(&app, &[], &[("NYASH_TRACE", "1")]);
+    assert_eq!(out.stdout, "Hello, world!\n");
+    assert!(out.stderr.contains("found through the ELF section table"), "{}", out.stderr);
+}
+
+#[test]
+fn bundling_twice_gives_identical_bytes() {
+    let a = TempDir::new("repro-a");
+    let b = TempDir::new("repro-b");
+    // Different directories and output names must not matter either.
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &a.path("one")]);
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &b.path("two"),
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &a.path("three"),
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    let one = fs::read(a.path("one")).unwrap();
+    assert_eq!(
+        fs::read(b.path("two")).unwrap(),
+        fs::read(a.path("three")).unwrap()
+    );
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &b.path("one")]);
+    assert_eq!(one, fs::read(b.path("one")).unwrap());
+}
+
+#[test]
+fn inspect_lists_every_section() {
+    let dir = TempDir::new("inspect");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--target",
+        "aarch64-apple-darwin",
+    ]);
+    let out = nyash_ok(&["inspect", &app]);
+    for needle in [
+        "payload format 1",
+        "toolchain  nyash 0.1.0",
+        "wasmtime 48.0.8",
+        "wasm    wasm32-wasip1",
+        "native  x86_64-unknown-linux-musl    baseline  zstd",
+        "native  aarch64-apple-darwin",
+        "pulley  pulley64",
+    ] {
+        assert!(out.stdout.contains(needle), "missing {needle:?} in\n{}", out.stdout);
+    }
+    let json = nyash_ok(&["inspect", "--json", &app]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["engine"], "wasmtime 48.0.8");
+    let sections = doc["sections"].as_array().unwrap();
+    let kinds: Vec<&str> = sections.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["wasm", "native", "native", "pulley"]);
+    for s in sections {
+        assert_eq!(s["sha256"].as_str().unwrap().len(), 64);
+        assert!(s["raw_size"].as_u64().unwrap() > 0);
+        assert_eq!(s["checksum_ok"], true);
+    }
+    assert_eq!(sections[2]["target"], "aarch64-apple-darwin");
+}
+
+#[test]
+fn target_all_embeds_every_supported_target() {
+    let dir = TempDir::new("all");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app, "--target", "all"]);
+    let json = nyash_ok(&["inspect", "--json", &app]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let natives: Vec<&str> = doc["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "native")
+        .map(|s| s["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(natives, nyash_runtime::targets::NATIVE_TARGETS);
+    assert_eq!(run(&app, &[], &[]).stdout, "Hello, world!\n");
+}
+
+#[test]
+fn bad_input_gets_one_clear_message() {
+    let dir = TempDir::new("bad");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["bundle".into(), dir.path("missing.wasm"), "-o".into(), dir.path("o")],
+            "error: cannot read the input file",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "bad.wat", "(module (func (result i32) (i64.const 1)))"), "-o".into(), dir.path("o")],
+            "is not a valid WebAssembly module: ",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "syntax.wat", "(module (func $f (i32.add))"), "-o".into(), dir.path("o")],
+            "is not valid WebAssembly text",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "junk.wasm", "\u{1}\u{2}junk"), "-o".into(), dir.path("o")],
+            "is not a valid WebAssembly module",
+        ),
+        (
+            vec!["bundle".into(), example("hello.wat"), "-o".into(), dir.path("o"), "--target".into(), "sparc-sun-solaris".into()],
+            "error: unknown target `sparc-sun-solaris`\nhint: valid targets: all, x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu",
+        ),
+        (
+            vec!["bundle".into(), example("hello.wat"), "-o".into(), "/proc/nyash-cannot-write-here/app".into()],
+            "error: cannot write the output to /proc/nyash-cannot-write-here/app",
+        ),
+        (
+            vec!["bundle".into(), example("hello.wat"), "-o".into(), dir.path("")],
+            "it is a directory",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "env.wat", r#"(module (import "env" "print" (func)) (memory (export "memory") 1) (func (export "_start")))"#), "-o".into(), dir.path("o")],
+            "imports `env.print`, which the nyash runtime does not provide",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "badsig.wat", r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (memory (export "memory") 1) (func (export "_start")))"#), "-o".into(), dir.path("o")],
+            "imports `wasi_snapshot_preview1.fd_write` with the wrong type",
+        ),
+        (
+            vec!["bundle".into(), write(&dir, "lib.wat", "(module (func (export \"f\")))"), "-o".into(), dir.path("o")],
+            "has no `_start` function: it is not a WASI command module",
+        ),
+        (
+            vec!["bundle".into(), example("hello.wat"), "-o".into(), dir.path("o"), "--stub".into(), example("hello.wat")],
+            "is not a nyash launcher stub",
+        ),
+        (
+            vec!["inspect".into(), example("hello.wat")],
+            "is not a nyash bundle",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = nyash(&args);
+        assert_eq!(out.status, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.starts_with("error: "), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(expected), "{args:?}: expected {expected:?} in\n{}", out.stderr);
+        assert_no_backtrace(&out.stderr);
+        assert!(!std::path::Path::new(&dir.path("o")).exists(), "{args:?} left an output file");
+    }
+    // Nothing half-written was left behind in the output directory.
+    let leftovers: Vec<_> = fs::read_dir(dir.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_failed_bundle_keeps_the_previous_output() {
+    let dir = TempDir::new("keep");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let before = fs::read(&app).unwrap();
+    let bad = write(&dir, "bad.wat", "(module (func (result i32)))");
+    let out = nyash(&["bundle", &bad, "-o", &app]);
+    assert_eq!(out.status, 1);
+    assert_eq!(fs::read(&app).unwrap(), before);
+}
+
+#[test]
+fn invalid_nyash_exec_is_an_error() {
+    let dir = TempDir::new("exec");
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let out = run(&app, &[], &[("NYASH_EXEC", "jit")]);
+    assert_eq!(out.status, 125);
+    assert_eq!(
+        out.stderr,
+        "error: NYASH_EXEC is `jit`, but it must be `native`, `wasm` or `auto`\n"
+    );
+}
+
+#[test]
+fn targets_lists_stubs_and_native_targets() {
+    let out = nyash_ok(&["targets"]);
+    assert!(out.stdout.contains("(default)"), "{}", out.stdout);
+    assert!(out.stdout.contains("aarch64-apple-darwin"));
+}
