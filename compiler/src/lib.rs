@@ -1,8 +1,35 @@
-//! The Nyash front end: lexer, parser, resolver and diagnostics.
+//! The Nyash front end: source text to a checked program.
+//!
+//! The pipeline, with the type that travels on each arrow:
+//!
+//! ```text
+//! bytes --SourceLoader--> SourceFile --lexer--> Vec<Token> --parser--> ast::Module
+//!       --resolve--> ResolvedProgram (+ Vec<Diagnostic> at every step)
+//! ```
+//!
+//! * [`load_program`] runs the whole pipeline on an entry file and its includes and returns
+//!   a [`Checked`]: the sources, the parsed [`ast::Module`]s, the diagnostics, and, when the
+//!   program has no errors, the [`resolve::ResolvedProgram`] that the code generator consumes.
+//! * [`check_command`] is `nyash check`: it runs [`load_program`] on the real file system and
+//!   prints the diagnostics.
+//!
+//! Invariants: the core (lexer, parser, resolver) does no IO; every file is read through a
+//! [`source::SourceLoader`]. No input makes it panic, loop forever or overflow the stack:
+//! nesting is limited by [`parser::MAX_DEPTH`], and stored diagnostics by
+//! [`diagnostics::MAX_STORED`]. Nothing here knows about WebAssembly.
+
 pub mod ast;
+pub mod builtins;
+mod check;
 pub mod diagnostics;
 pub mod lexer;
-pub mod source;
-pub mod token;
+mod load;
 pub mod parser;
 pub mod pretty;
+pub mod resolve;
+pub mod source;
+pub mod token;
+
+pub use check::{check_command, report};
+pub use load::{load_program, Checked, MAX_FILE_SIZE};
+pub use source::{FsLoader, MemoryLoader, SourceLoader};
