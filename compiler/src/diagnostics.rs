@@ -494,8 +494,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The closest candidate to `name`, if one is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = match name.chars().count() {
-        0..=2 => 1,
-        3..=5 => 2,
+        0..=1 => return None,
+        2..=4 => 1,
+        5..=7 => 2,
         _ => 3,
     };
     candidates

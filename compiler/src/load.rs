@@ -162,7 +162,8 @@ impl Loader<'_> {
             self.sink.push(
                 Diagnostic::new(
                     Code::InvalidUtf8,
-                    Span::new(id, offset as u32, offset as u32 + 1),
+                    // The lossy text holds U+FFFD (3 bytes) where the invalid byte was.
+                    Span::new(id, offset as u32, (offset + 3).min(file.text.len()) as u32),
                     format!(
                         "this file is not valid UTF-8: byte {offset} (line {line}, column {col}) is 0x{byte:02x}"
                     ),

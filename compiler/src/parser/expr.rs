@@ -300,6 +300,29 @@ impl Parser<'_, '_> {
                     TokenKind::Comma => {
                         return Err(p.unexpected("an argument"));
                     }
+                    TokenKind::Assign
+                    | TokenKind::RBrace
+                    | TokenKind::LBrace
+                    | TokenKind::Semicolon
+                    | TokenKind::Local
+                    | TokenKind::Return
+                    | TokenKind::If
+                    | TokenKind::Loop
+                    | TokenKind::Box
+                    | TokenKind::Function
+                    | TokenKind::Print => {
+                        let t = p.tok();
+                        let found = p.found(t);
+                        return Err(p.fail(
+                            Diagnostic::new(
+                                Code::UnexpectedToken,
+                                p.span(open),
+                                "this `(` is never closed",
+                            )
+                            .label("unclosed `(`")
+                            .with_secondary(p.span(t), format!("expected `)` before {found}")),
+                        ));
+                    }
                     _ => {}
                 }
                 args.push(p.expr()?);

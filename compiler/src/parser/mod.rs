@@ -60,6 +60,12 @@ pub const MAX_DEPTH: u32 = 200;
 /// Parses one file. Never fails; problems are reported to `sink`.
 pub fn parse(text: &str, file: FileId, sink: &mut DiagnosticSink) -> Module {
     let tokens = lex(text, file, sink);
+    // An unterminated string swallows the rest of the file; do not also report that the
+    // file ends inside whatever encloses it.
+    let eof_reported = sink
+        .items()
+        .iter()
+        .any(|d| d.code == Code::UnterminatedString && d.span.is_some_and(|s| s.file == file));
     let mut parser = Parser {
         text,
         tokens,
@@ -70,7 +76,7 @@ pub fn parse(text: &str, file: FileId, sink: &mut DiagnosticSink) -> Module {
         newline_insensitive: 0,
         depth: 0,
         too_deep_reported: false,
-        eof_reported: false,
+        eof_reported,
     };
     let stmts = parser.statement_list(true);
     Module { file, stmts }
