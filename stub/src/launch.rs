@@ -52,7 +52,15 @@ pub fn launch() -> Result<i32, Failure> {
     let (engine, module) = choose(&opts, &bundle)?;
     drop(bundle);
     let host = HostState::new(std::env::args_os().collect(), std::env::vars_os().collect());
-    match wasi::run(&engine, &module, host) {
+    let linked = Instant::now();
+    let ready = wasi::instantiate(&engine, &module, host);
+    trace!(
+        opts,
+        "instantiated in {:.3} ms; {:.3} ms since the launcher started",
+        ms(linked),
+        ms(started)
+    );
+    match ready.and_then(wasi::Ready::start) {
         Ok(status) => Ok(status),
         Err(RunError::Trap { message, detail }) => {
             eprintln!("error: the program crashed: {message}");
@@ -133,8 +141,10 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
             trace!(opts, "native: skipped: {why}");
             rejected.push(why);
         } else {
+            let t = Instant::now();
             match engine::native_engine() {
                 Ok(engine) => {
+                    trace!(opts, "native engine created in {:.3} ms", ms(t));
                     for i in native {
                         match load(opts, bundle, &engine, i)? {
                             Ok(module) => return Ok((engine, module)),

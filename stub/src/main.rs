@@ -18,6 +18,12 @@ mod options;
 
 use std::process::ExitCode;
 
+/// musl's allocator is slow at start-up (it maps single pages); see
+/// `docs/performance.md` for the measured difference.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// The identity the bundler reads from a stub file: a marker, the target
 /// triple and the nyash version, NUL-terminated.
 pub static IDENTITY: &str = concat!(

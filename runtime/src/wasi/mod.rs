@@ -114,6 +114,18 @@ pub fn linker(engine: &Engine) -> Linker<HostState> {
 /// Instantiates `module` and runs its `_start` export. Returns the exit
 /// status: the one given to `proc_exit`, or 0 when `_start` returns.
 pub fn run(engine: &Engine, module: &Module, host: HostState) -> Result<i32, RunError> {
+    instantiate(engine, module, host)?.start()
+}
+
+/// A program linked against the host and instantiated, not yet started.
+pub struct Ready {
+    store: Store<HostState>,
+    start: wasmtime::TypedFunc<(), ()>,
+}
+
+/// Links `module` against the WASI host and instantiates it (running its
+/// start function, if any).
+pub fn instantiate(engine: &Engine, module: &Module, host: HostState) -> Result<Ready, RunError> {
     let linker = linker(engine);
     let mut store = Store::new(engine, host);
     let instance = linker
@@ -130,11 +142,18 @@ pub fn run(engine: &Engine, module: &Module, host: HostState) -> Result<i32, Run
         .map_err(|_| {
             RunError::Link("the module has no `_start` function taking no arguments".into())
         })?;
-    let result = start.call(&mut store, ());
-    calls::flush_stdout();
-    match result {
-        Ok(()) => Ok(0),
-        Err(e) => classify(e),
+    Ok(Ready { store, start })
+}
+
+impl Ready {
+    /// Runs `_start` and returns the exit status.
+    pub fn start(mut self) -> Result<i32, RunError> {
+        let result = self.start.call(&mut self.store, ());
+        calls::flush_stdout();
+        match result {
+            Ok(()) => Ok(0),
+            Err(e) => classify(e),
+        }
     }
 }
 
