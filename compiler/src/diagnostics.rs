@@ -329,7 +329,8 @@ impl DiagnosticSink {
 
     /// Sorts the stored diagnostics by file and position (stable for equal positions).
     pub fn sort(&mut self) {
-        self.items.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
+        self.items
+            .sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
     }
 }
 
@@ -519,7 +520,11 @@ mod tests {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
             assert_eq!(s.len(), 5);
-            let expected = if code.severity() == Severity::Error { 'E' } else { 'W' };
+            let expected = if code.severity() == Severity::Error {
+                'E'
+            } else {
+                'W'
+            };
             assert!(s.starts_with(expected), "{s} has the wrong letter");
             assert!(!code.description().trim().is_empty());
         }

@@ -342,7 +342,10 @@ mod tests {
             kinds("a >= 1 && not b\n"),
             vec![Ident, Ge, Int, And, Not, Ident, Newline, Eof]
         );
-        assert_eq!(kinds("5.toString()"), vec![Int, Dot, Ident, LParen, RParen, Eof]);
+        assert_eq!(
+            kinds("5.toString()"),
+            vec![Int, Dot, Ident, LParen, RParen, Eof]
+        );
         assert_eq!(kinds("1.5 fn this"), vec![Float, Function, Me, Eof]);
     }
 
@@ -354,7 +357,15 @@ mod tests {
 
     #[test]
     fn unicode_identifiers() {
-        assert_eq!(kinds("名前 = 1"), vec![TokenKind::Ident, TokenKind::Assign, TokenKind::Int, TokenKind::Eof]);
+        assert_eq!(
+            kinds("名前 = 1"),
+            vec![
+                TokenKind::Ident,
+                TokenKind::Assign,
+                TokenKind::Int,
+                TokenKind::Eof
+            ]
+        );
     }
 
     #[test]

@@ -110,7 +110,10 @@ impl Loader<'_> {
                         Diagnostic::new(
                             Code::IncludeCycle,
                             span,
-                            format!("files include each other in a cycle: {}", chain.join(" -> ")),
+                            format!(
+                                "files include each other in a cycle: {}",
+                                chain.join(" -> ")
+                            ),
                         )
                         .label("this include closes the cycle")
                         .hint("move the shared declarations into a file that both include"),
@@ -123,8 +126,9 @@ impl Loader<'_> {
             Ok(bytes) => bytes,
             Err(message) => {
                 let d = match from {
-                    Some(span) => Diagnostic::new(Code::FileUnreadable, span, message)
-                        .label("included here"),
+                    Some(span) => {
+                        Diagnostic::new(Code::FileUnreadable, span, message).label("included here")
+                    }
                     None => Diagnostic::without_span(Code::FileUnreadable, message),
                 };
                 self.sink.push(d);
@@ -149,7 +153,10 @@ impl Loader<'_> {
                 let offset = e.utf8_error().valid_up_to();
                 let bytes = e.into_bytes();
                 let byte = bytes.get(offset).copied().unwrap_or(0);
-                (String::from_utf8_lossy(&bytes).into_owned(), Some((offset, byte)))
+                (
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                    Some((offset, byte)),
+                )
             }
         };
         let id = self
@@ -178,7 +185,10 @@ impl Loader<'_> {
         collect_includes(&module.stmts, &mut includes);
         self.modules[id.0 as usize] = Some(module);
         self.stack.push(id);
-        let dir = canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let shown_dir = Path::new(&self.sources.get(id).name)
             .parent()
             .map(Path::to_path_buf)

@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn normalize_folds_dots() {
-        assert_eq!(normalize_path(Path::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(
+            normalize_path(Path::new("a/./b/../c")),
+            PathBuf::from("a/c")
+        );
         assert_eq!(normalize_path(Path::new("../x")), PathBuf::from("../x"));
         assert_eq!(normalize_path(Path::new("/a/../../b")), PathBuf::from("/b"));
     }

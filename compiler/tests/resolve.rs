@@ -18,7 +18,11 @@ fn check_files(files: &[(&str, &str)]) -> Checked {
 
 fn resolved(src: &str) -> (Checked, ResolvedProgram) {
     let checked = check_files(&[("main.nyash", src)]);
-    let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    let codes: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
     let program = checked
         .program
         .clone()
@@ -28,7 +32,11 @@ fn resolved(src: &str) -> (Checked, ResolvedProgram) {
 
 fn codes(src: &str) -> Vec<&'static str> {
     let checked = check_files(&[("main.nyash", src)]);
-    checked.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
 }
 
 fn box_names(p: &ResolvedProgram, order: &[BoxRef]) -> Vec<String> {
@@ -79,7 +87,11 @@ fn locals_globals_and_slots() {
     let (checked, p) = resolved(src);
     let f = p.global_functions["f"];
     let info = p.function(f);
-    let names: Vec<_> = info.locals.iter().map(|l| (l.name.as_str(), l.kind)).collect();
+    let names: Vec<_> = info
+        .locals
+        .iter()
+        .map(|l| (l.name.as_str(), l.kind))
+        .collect();
     assert_eq!(
         names,
         [
@@ -92,8 +104,12 @@ fn locals_globals_and_slots() {
     assert_eq!(p.globals, ["g"]);
     // `print(g)` at the top level reads the global created inside `f`.
     let top = &checked.modules[0].stmts;
-    let StmtKind::Print(e) = &top[1].kind else { panic!("expected print") };
-    let ExprKind::Var(v) = &e.kind else { panic!("expected a name") };
+    let StmtKind::Print(e) = &top[1].kind else {
+        panic!("expected print")
+    };
+    let ExprKind::Var(v) = &e.kind else {
+        panic!("expected a name")
+    };
     assert!(matches!(p.names[&v.span], NameRes::Global(_)));
 }
 
@@ -102,7 +118,9 @@ fn use_before_local_declaration_is_global() {
     // Textual order decides: the first `x` is the global, the second the local.
     let src = "x = 1\nfunction f() {\n  print(x)\n  local x = 2\n  print(x)\n}\n";
     let (checked, p) = resolved(src);
-    let StmtKind::Function(f) = &checked.modules[0].stmts[1].kind else { panic!() };
+    let StmtKind::Function(f) = &checked.modules[0].stmts[1].kind else {
+        panic!()
+    };
     let reads: Vec<_> = f
         .body
         .stmts
@@ -123,7 +141,9 @@ fn use_before_local_declaration_is_global() {
 fn static_boxes_functions_and_main() {
     let src = "static function Math2.twice(x) { return x * 2 }\nstatic box Counter {\n  init { n }\n  static { me.n = 0 }\n  inc() { me.n = me.n + 1 return me.n }\n}\nstatic box Main { main(args) { print(Math2.twice(Counter.inc())) } }\n";
     let (_, p) = resolved(src);
-    assert!(p.static_functions.contains_key(&("Math2".to_string(), "twice".to_string())));
+    assert!(p
+        .static_functions
+        .contains_key(&("Math2".to_string(), "twice".to_string())));
     let counter = p.box_named("Counter").expect("Counter");
     assert!(p.box_info(counter).is_static);
     assert!(p.box_info(counter).static_init.is_some());
@@ -143,8 +163,13 @@ fn from_calls_and_parent_constructors() {
         parent: a,
         constructor: p.box_info(a).constructor
     }));
-    assert!(kinds.iter().any(|k| matches!(k, FromRes::Method { parent, .. } if *parent == a)));
-    assert!(p.calls.values().any(|c| *c == CallRes::ParentConstructor(a)));
+    assert!(kinds
+        .iter()
+        .any(|k| matches!(k, FromRes::Method { parent, .. } if *parent == a)));
+    assert!(p
+        .calls
+        .values()
+        .any(|c| *c == CallRes::ParentConstructor(a)));
 }
 
 #[test]
@@ -152,7 +177,10 @@ fn builtin_parents_forward_methods() {
     let src = "box Name from StringBox {\n  birth(s) { from StringBox.birth(s) }\n  shout() { return me.toUpper() }\n}\nn = new Name(\"x\")\n";
     let (_, p) = resolved(src);
     let b = p.box_named("Name").expect("Name");
-    assert_eq!(box_names(&p, &p.box_info(b).lookup_order), ["Name", "StringBox"]);
+    assert_eq!(
+        box_names(&p, &p.box_info(b).lookup_order),
+        ["Name", "StringBox"]
+    );
     assert!(p.box_info(b).builtin_ancestor.is_some());
     assert!(p.news.values().any(|n| *n == NewRes::User(b)));
 }
@@ -167,9 +195,18 @@ fn builtins_win_and_new_resolves() {
 #[test]
 fn includes_are_loaded_once_relative_to_the_includer() {
     let checked = check_files(&[
-        ("app/main.nyash", "include \"lib/a.nyash\"\ninclude \"lib/b.nyash\"\nprint(fa() + fb())\n"),
-        ("app/lib/a.nyash", "include \"common.nyash\"\nfunction fa() { return c }\n"),
-        ("app/lib/b.nyash", "include \"./common.nyash\"\nfunction fb() { return c }\n"),
+        (
+            "app/main.nyash",
+            "include \"lib/a.nyash\"\ninclude \"lib/b.nyash\"\nprint(fa() + fb())\n",
+        ),
+        (
+            "app/lib/a.nyash",
+            "include \"common.nyash\"\nfunction fa() { return c }\n",
+        ),
+        (
+            "app/lib/b.nyash",
+            "include \"./common.nyash\"\nfunction fb() { return c }\n",
+        ),
         ("app/lib/common.nyash", "c = 1\n"),
     ]);
     assert!(checked.is_ok(), "{:?}", checked.diagnostics);
@@ -183,7 +220,10 @@ fn includes_are_loaded_once_relative_to_the_includer() {
 fn nyashstd_namespaces() {
     let (_, p) = resolved("using nyashstd\nconsole.log(string.upper(\"x\"))\n");
     assert!(p.uses_nyashstd);
-    assert_eq!(p.names.values().filter(|r| **r == NameRes::Stdlib).count(), 2);
+    assert_eq!(
+        p.names.values().filter(|r| **r == NameRes::Stdlib).count(),
+        2
+    );
 }
 
 #[test]
@@ -213,7 +253,10 @@ fn declaration_order_does_not_matter() {
 
 #[test]
 fn warnings_keep_the_program_valid() {
-    let checked = check_files(&[("main.nyash", "box A { }\nbox B from A { override go() { } }\n")]);
+    let checked = check_files(&[(
+        "main.nyash",
+        "box A { }\nbox B from A { override go() { } }\n",
+    )]);
     assert!(checked.is_ok());
     assert_eq!(checked.warning_count, 1);
     assert!(checked.program.is_some());

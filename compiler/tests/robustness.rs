@@ -66,9 +66,21 @@ fn assert_round_trip(text: &str) {
     }
     let printed = print_module(&module);
     let (reparsed, sink2) = parse_text(&printed);
-    assert_eq!(sink2.error_count(), 0, "printed program does not parse:\n{printed}");
-    assert_eq!(shape(&module), shape(&reparsed), "round trip changed the tree:\n{printed}");
-    assert_eq!(print_module(&reparsed), printed, "printing is not idempotent");
+    assert_eq!(
+        sink2.error_count(),
+        0,
+        "printed program does not parse:\n{printed}"
+    );
+    assert_eq!(
+        shape(&module),
+        shape(&reparsed),
+        "round trip changed the tree:\n{printed}"
+    );
+    assert_eq!(
+        print_module(&reparsed),
+        printed,
+        "printing is not idempotent"
+    );
 }
 
 fn check_bytes(bytes: &[u8]) -> Checked {
@@ -155,10 +167,47 @@ fn random_bytes_never_crash() {
 #[test]
 fn random_token_soup_never_crashes() {
     let token = prop::sample::select(vec![
-        "box ", "A ", "from ", "B ", "{", "}", "(", ")", "\n", "x ", "= ", "1 ", "+ ", "me",
-        ".", "f", "birth", "init ", "local ", "if ", "loop", "else ", "return ", "new ", ",",
-        "\"s\" ", "static ", "function ", "override ", "try ", "catch ", "(e)", "throw ",
-        "print", "not ", "and ", "-", "*", "include \"x\"", "continue ", "break ",
+        "box ",
+        "A ",
+        "from ",
+        "B ",
+        "{",
+        "}",
+        "(",
+        ")",
+        "\n",
+        "x ",
+        "= ",
+        "1 ",
+        "+ ",
+        "me",
+        ".",
+        "f",
+        "birth",
+        "init ",
+        "local ",
+        "if ",
+        "loop",
+        "else ",
+        "return ",
+        "new ",
+        ",",
+        "\"s\" ",
+        "static ",
+        "function ",
+        "override ",
+        "try ",
+        "catch ",
+        "(e)",
+        "throw ",
+        "print",
+        "not ",
+        "and ",
+        "-",
+        "*",
+        "include \"x\"",
+        "continue ",
+        "break ",
     ]);
     runner(300)
         .run(&proptest::collection::vec(token, 0..80), |tokens| {
@@ -195,7 +244,10 @@ fn deep_nesting_is_reported_not_overflowed() {
     ] {
         let checked = check_bytes(src.as_bytes());
         assert!(!checked.is_ok());
-        assert!(checked.diagnostics.iter().any(|d| d.code.as_str() == "E0110"));
+        assert!(checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "E0110"));
     }
 }
 
@@ -204,7 +256,9 @@ fn invalid_utf8_names_the_offset() {
     let checked = check_bytes(b"print(1)\n\xc3\x28 = 2\n");
     assert!(!checked.is_ok());
     assert_eq!(checked.diagnostics[0].code.as_str(), "E0001");
-    assert!(checked.diagnostics[0].message.contains("byte 9 (line 2, column 1)"));
+    assert!(checked.diagnostics[0]
+        .message
+        .contains("byte 9 (line 2, column 1)"));
 }
 
 #[test]
@@ -217,7 +271,11 @@ fn empty_and_whitespace_files_are_valid() {
 #[test]
 fn large_file_is_fast_enough() {
     // 50 MB in release builds; debug builds check a tenth of it to keep `cargo test` quick.
-    let target = if cfg!(debug_assertions) { 5 << 20 } else { 50 << 20 };
+    let target = if cfg!(debug_assertions) {
+        5 << 20
+    } else {
+        50 << 20
+    };
     let unit = "x = x + 1\nif x > 3 { print(\"big\") }\n";
     let mut src = String::from("x = 0\n");
     while src.len() < target {
@@ -227,7 +285,11 @@ fn large_file_is_fast_enough() {
     let checked = check_bytes(src.as_bytes());
     assert!(checked.is_ok());
     let limit = if cfg!(debug_assertions) { 30.0 } else { 5.0 };
-    assert!(start.elapsed().as_secs_f64() < limit, "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed().as_secs_f64() < limit,
+        "took {:?}",
+        start.elapsed()
+    );
 
     // A large file full of errors stays bounded too.
     let garbage = "$ % ) ]\n".repeat(target / 8);

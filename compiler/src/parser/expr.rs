@@ -363,7 +363,11 @@ impl Parser<'_, '_> {
                 let body = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
                 // An unterminated string has no closing quote to strip.
                 let closed = raw.len() >= 2 && raw.ends_with(['"', '\'']);
-                let body = if closed { body } else { raw.get(1..).unwrap_or("") };
+                let body = if closed {
+                    body
+                } else {
+                    raw.get(1..).unwrap_or("")
+                };
                 let value = unescape(body);
                 Ok(self.literal(t, ExprKind::Str(value)))
             }
@@ -403,7 +407,7 @@ impl Parser<'_, '_> {
                 })
             }
             TokenKind::New => self.new_expr(),
-            TokenKind::From => self.from_call(),
+            TokenKind::From => self.parse_from_call(),
             TokenKind::LBracket => self.array_habit(),
             TokenKind::Print => Err(self.fail(
                 Diagnostic::new(
@@ -489,7 +493,7 @@ impl Parser<'_, '_> {
         })
     }
 
-    fn from_call(&mut self) -> PResult<Expr> {
+    fn parse_from_call(&mut self) -> PResult<Expr> {
         let start = self.bump();
         let parent = self.ident("a parent box name after `from`")?;
         if self.raw_kind(0) == TokenKind::LParen {

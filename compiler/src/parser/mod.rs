@@ -194,7 +194,9 @@ impl Parser<'_, '_> {
     }
 
     fn text_of(&self, t: Token) -> &str {
-        self.text.get(t.start as usize..t.end as usize).unwrap_or("")
+        self.text
+            .get(t.start as usize..t.end as usize)
+            .unwrap_or("")
     }
 
     fn span(&self, t: Token) -> Span {

@@ -1,9 +1,7 @@
 //! Statements.
 
 use super::{PResult, Parser, Recover};
-use crate::ast::{
-    BinaryOp, CatchClause, ElseBranch, Expr, ExprKind, Stmt, StmtKind, VarDecl,
-};
+use crate::ast::{BinaryOp, CatchClause, ElseBranch, Expr, ExprKind, Stmt, StmtKind, VarDecl};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::token::{Token, TokenKind};
 
@@ -254,13 +252,9 @@ impl Parser<'_, '_> {
             _ if next.kind == TokenKind::Colon => {
                 let colon = self.span(next);
                 Err(self.fail(
-                    Diagnostic::new(
-                        Code::TypeAnnotation,
-                        colon,
-                        "Nyash has no type annotations",
-                    )
-                    .label("type annotation")
-                    .hint("remove the `:` and the type"),
+                    Diagnostic::new(Code::TypeAnnotation, colon, "Nyash has no type annotations")
+                        .label("type annotation")
+                        .hint("remove the `:` and the type"),
                 ))
             }
             _ => Ok(None),
@@ -282,7 +276,11 @@ impl Parser<'_, '_> {
                 self.bump();
                 let second = self.bump();
                 let op_text = self.text_of(t).to_string();
-                let target_text = self.text.get(target.span.range()).unwrap_or("x").to_string();
+                let target_text = self
+                    .text
+                    .get(target.span.range())
+                    .unwrap_or("x")
+                    .to_string();
                 self.report(
                     Diagnostic::new(
                         Code::IncrementOperator,
@@ -313,7 +311,11 @@ impl Parser<'_, '_> {
         match op {
             None => Ok(StmtKind::Assign { target, value }),
             Some(op) => {
-                let target_text = self.text.get(target.span.range()).unwrap_or("x").to_string();
+                let target_text = self
+                    .text
+                    .get(target.span.range())
+                    .unwrap_or("x")
+                    .to_string();
                 let value_text = self.text.get(value.span.range()).unwrap_or("y").to_string();
                 self.report(
                     Diagnostic::new(
@@ -358,12 +360,11 @@ impl Parser<'_, '_> {
     }
 
     fn sink_has_index_error(&self, target: &Expr) -> bool {
-        self.sink
-            .items()
-            .iter()
-            .rev()
-            .take(4)
-            .any(|d| d.code == Code::IndexOperator && d.span.is_some_and(|s| target.span.start <= s.start && s.end <= target.span.end))
+        self.sink.items().iter().rev().take(4).any(|d| {
+            d.code == Code::IndexOperator
+                && d.span
+                    .is_some_and(|s| target.span.start <= s.start && s.end <= target.span.end)
+        })
     }
 
     fn print_stmt(&mut self) -> PResult<StmtKind> {

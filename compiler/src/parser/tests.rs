@@ -12,7 +12,10 @@ fn parse_ok(src: &str) -> String {
     if !sink.items().is_empty() {
         let mut map = SourceMap::new();
         map.add(SourceFile::new("t".into(), "t.nyash".into(), src.into()));
-        panic!("unexpected diagnostics:\n{}", render_to_string(sink.items(), &map));
+        panic!(
+            "unexpected diagnostics:\n{}",
+            render_to_string(sink.items(), &map)
+        );
     }
     print_module(&module)
 }
@@ -25,7 +28,10 @@ fn codes(src: &str) -> Vec<&'static str> {
 
 #[test]
 fn statements_need_no_separator() {
-    assert_eq!(parse_ok("a = 1 b = 2 print(a + b)"), "a = 1\nb = 2\nprint(a + b)\n");
+    assert_eq!(
+        parse_ok("a = 1 b = 2 print(a + b)"),
+        "a = 1\nb = 2\nprint(a + b)\n"
+    );
 }
 
 #[test]
@@ -35,8 +41,14 @@ fn semicolons_separate() {
 
 #[test]
 fn precedence() {
-    assert_eq!(parse_ok("x = 1 + 2 * 3 - (4 - 5)"), "x = 1 + 2 * 3 - (4 - 5)\n");
-    assert_eq!(parse_ok("x = a or b and not c == d"), "x = a or b and not c == d\n");
+    assert_eq!(
+        parse_ok("x = 1 + 2 * 3 - (4 - 5)"),
+        "x = 1 + 2 * 3 - (4 - 5)\n"
+    );
+    assert_eq!(
+        parse_ok("x = a or b and not c == d"),
+        "x = a or b and not c == d\n"
+    );
     assert_eq!(parse_ok("x = (a || b) && c"), "x = (a or b) and c\n");
     assert_eq!(parse_ok("x = -(-y)"), "x = -(-y)\n");
 }
@@ -61,9 +73,18 @@ fn superset_statements() {
     assert_eq!(parse_ok("local a = 1, b = 2"), "local a = 1, b = 2\n");
     assert_eq!(parse_ok("local a, b = 2"), "local a, b = 2\n");
     assert_eq!(parse_ok("outbox x = f()"), "outbox x = f()\n");
-    assert_eq!(parse_ok("function f() { return }"), "function f() {\n    return\n}\n");
-    assert_eq!(parse_ok("new Foo()\n\"s\".length()\n(x)\nawait f"), "new Foo()\n\"s\".length()\nx\nawait f\n");
-    assert_eq!(parse_ok("loop(i < 3) { continue }"), "loop(i < 3) {\n    continue\n}\n");
+    assert_eq!(
+        parse_ok("function f() { return }"),
+        "function f() {\n    return\n}\n"
+    );
+    assert_eq!(
+        parse_ok("new Foo()\n\"s\".length()\n(x)\nawait f"),
+        "new Foo()\n\"s\".length()\nx\nawait f\n"
+    );
+    assert_eq!(
+        parse_ok("loop(i < 3) { continue }"),
+        "loop(i < 3) {\n    continue\n}\n"
+    );
 }
 
 #[test]
@@ -73,7 +94,10 @@ fn boxes_and_constructors() {
         parse_ok(src),
         "box A from B, C {\n    init { x, weak y }\n    z\n    public { p }\n    private { q }\n    birth(a) {\n        me.x = a\n    }\n    override go(n) {\n        return from B.go(n)\n    }\n}\n"
     );
-    assert_eq!(parse_ok("box P { P(a) { } }"), "box P {\n    P(a) {\n    }\n}\n");
+    assert_eq!(
+        parse_ok("box P { P(a) { } }"),
+        "box P {\n    P(a) {\n    }\n}\n"
+    );
     assert_eq!(
         parse_ok("static box Main { init { c } static { me.c = 1 } main(args) { } }"),
         "static box Main {\n    init { c }\n    static {\n        me.c = 1\n    }\n    main(args) {\n    }\n}\n"
@@ -92,7 +116,10 @@ fn habits_are_reported_and_recovered() {
 
 #[test]
 fn several_errors_in_one_run() {
-    assert_eq!(codes("x = )\ny = 1\nz = (\nw = 2\nbox A { 1 }\n"), ["E0100", "E0100", "E0100"]);
+    assert_eq!(
+        codes("x = )\ny = 1\nz = (\nw = 2\nbox A { 1 }\n"),
+        ["E0100", "E0100", "E0100"]
+    );
 }
 
 #[test]

@@ -105,7 +105,12 @@ fn child_blocks(s: &Stmt) -> Vec<&Block> {
 const CONSTRUCTOR_WORDS: &[&str] = &["birth", "init", "pack", "constructor"];
 
 impl Resolver<'_> {
-    pub(super) fn resolve_body(&mut self, function: FunctionId, stmts: &[Stmt], owner: Option<BoxId>) {
+    pub(super) fn resolve_body(
+        &mut self,
+        function: FunctionId,
+        stmts: &[Stmt],
+        owner: Option<BoxId>,
+    ) {
         let info = self.program.function(function);
         let mut locals = HashMap::new();
         for (i, l) in info.locals.iter().enumerate() {
@@ -271,7 +276,9 @@ impl Resolver<'_> {
                                     format!("no exception is ever of type `{}`", ty.name),
                                 )
                                 .label("this clause never runs")
-                                .hint("write `catch (e)` or `catch (Error e)` to catch every error"),
+                                .hint(
+                                    "write `catch (e)` or `catch (Error e)` to catch every error",
+                                ),
                             );
                         }
                     }
@@ -321,10 +328,12 @@ impl Resolver<'_> {
             ExprKind::Unary { operand, .. } => {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr(ctx, operand))
             }
-            ExprKind::Binary { lhs, rhs, .. } => stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                self.expr(ctx, lhs);
-                self.expr(ctx, rhs);
-            }),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    self.expr(ctx, lhs);
+                    self.expr(ctx, rhs);
+                })
+            }
             ExprKind::Call { callee, args } => {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.args(ctx, args));
                 self.call(ctx, callee, args.len());
@@ -350,7 +359,7 @@ impl Resolver<'_> {
                 args,
             } => {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.args(ctx, args));
-                self.from_call(ctx, e.span, parent, method, args.len());
+                self.check_from_call(ctx, e.span, parent, method, args.len());
             }
         }
     }
@@ -361,7 +370,10 @@ impl Resolver<'_> {
         if let ExprKind::Var(name) = &recv.kind {
             if !ctx.locals.contains_key(&name.name) {
                 if self.namespaces.contains(&name.name) {
-                    let _ = self.program.names.insert(name.span, NameRes::StaticNamespace);
+                    let _ = self
+                        .program
+                        .names
+                        .insert(name.span, NameRes::StaticNamespace);
                     return;
                 }
                 if self.program.uses_nyashstd && NYASHSTD_NAMESPACES.contains(&name.name.as_str()) {
@@ -390,12 +402,18 @@ impl Resolver<'_> {
         let deferred = std::mem::take(&mut self.deferred);
         for read in deferred {
             if let Some(&id) = self.global_ids.get(&read.name) {
-                let _ = self.program.names.insert(read.ident_span, NameRes::Global(id));
+                let _ = self
+                    .program
+                    .names
+                    .insert(read.ident_span, NameRes::Global(id));
                 continue;
             }
             if let Some(&b) = self.program.box_names.get(&read.name) {
                 if self.program.box_info(b).is_static {
-                    let _ = self.program.names.insert(read.ident_span, NameRes::StaticBox(b));
+                    let _ = self
+                        .program
+                        .names
+                        .insert(read.ident_span, NameRes::StaticBox(b));
                     continue;
                 }
             }
@@ -413,7 +431,9 @@ impl Resolver<'_> {
         let is_top_level = matches!(info.kind, FunctionKind::TopLevel { .. });
         let mut hint = None;
         if self.program.box_names.contains_key(name) || BuiltinBox::by_name(name).is_some() {
-            hint = Some(format!("`{name}` is a box; to create one, write `new {name}()`"));
+            hint = Some(format!(
+                "`{name}` is a box; to create one, write `new {name}()`"
+            ));
         } else if self.program.global_functions.contains_key(name) {
             hint = Some(format!("`{name}` is a function; call it with `{name}(…)`"));
         } else if !is_top_level && self.top_level_locals.contains(name) {
@@ -529,7 +549,9 @@ impl Resolver<'_> {
             ExprKind::Me => ctx.owner.map(|b| (b, true)),
             ExprKind::Var(v) => match self.program.names.get(&v.span) {
                 Some(NameRes::StaticBox(b)) => Some((*b, false)),
-                _ if !ctx.locals.contains_key(&v.name) && !self.global_ids.contains_key(&v.name) => {
+                _ if !ctx.locals.contains_key(&v.name)
+                    && !self.global_ids.contains_key(&v.name) =>
+                {
                     let b = *self.program.box_names.get(&v.name)?;
                     self.program.box_info(b).is_static.then_some((b, false))
                 }
@@ -540,7 +562,9 @@ impl Resolver<'_> {
     }
 
     fn check_field(&mut self, ctx: &BodyCtx, recv: &Expr, name: &Ident) {
-        let Some((b, via_me)) = self.known_receiver(ctx, recv) else { return };
+        let Some((b, via_me)) = self.known_receiver(ctx, recv) else {
+            return;
+        };
         let info = self.program.box_info(b);
         if info.builtin_ancestor.is_some() {
             return;
@@ -551,7 +575,10 @@ impl Resolver<'_> {
                     Diagnostic::new(
                         Code::UndeclaredField,
                         name.span,
-                        format!("the field `{}` of box `{}` is private", name.name, info.name),
+                        format!(
+                            "the field `{}` of box `{}` is private",
+                            name.name, info.name
+                        ),
                     )
                     .label("private field")
                     .hint("private fields are reachable only through `me`"),
@@ -571,10 +598,7 @@ impl Resolver<'_> {
         let candidates: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         let hint = match suggest(&name.name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "declare it in the box, e.g. `init {{ {} }}`",
-                name.name
-            ),
+            None => format!("declare it in the box, e.g. `init {{ {} }}`", name.name),
         };
         let box_name = info.name.clone();
         let name_span = info.name_span;
@@ -616,7 +640,10 @@ impl Resolver<'_> {
             return;
         }
         if let ExprKind::Var(v) = &recv.kind {
-            if matches!(self.program.names.get(&v.span), Some(NameRes::StaticNamespace)) {
+            if matches!(
+                self.program.names.get(&v.span),
+                Some(NameRes::StaticNamespace)
+            ) {
                 let key = (v.name.clone(), method.name.clone());
                 let exists = self.program.static_functions.contains_key(&key);
                 let is_box = self.program.box_names.contains_key(&v.name);
@@ -643,7 +670,9 @@ impl Resolver<'_> {
                 return;
             }
         }
-        let Some((b, via_me)) = self.known_receiver(ctx, recv) else { return };
+        let Some((b, via_me)) = self.known_receiver(ctx, recv) else {
+            return;
+        };
         let info = self.program.box_info(b);
         if info.builtin_ancestor.is_some()
             || info.method_table.contains_key(&method.name)
@@ -681,7 +710,10 @@ impl Resolver<'_> {
         }
         let Some(&b) = self.program.box_names.get(&class.name) else {
             let hint = if self.interfaces.contains_key(&class.name) {
-                Some(format!("`{}` is an interface and cannot be created", class.name))
+                Some(format!(
+                    "`{}` is an interface and cannot be created",
+                    class.name
+                ))
             } else {
                 self.box_suggestion(&class.name)
             };
@@ -719,7 +751,10 @@ impl Resolver<'_> {
                     Diagnostic::new(
                         Code::ConstructorArity,
                         class.span,
-                        format!("box `{name}` has no constructor, but `new` passes {}", count(argc, "argument")),
+                        format!(
+                            "box `{name}` has no constructor, but `new` passes {}",
+                            count(argc, "argument")
+                        ),
                     )
                     .label("arguments without a constructor")
                     .with_secondary(decl, "declared here")
@@ -750,7 +785,14 @@ impl Resolver<'_> {
         }
     }
 
-    fn from_call(&mut self, ctx: &BodyCtx, span: Span, parent: &Ident, method: &Ident, argc: usize) {
+    fn check_from_call(
+        &mut self,
+        ctx: &BodyCtx,
+        span: Span,
+        parent: &Ident,
+        method: &Ident,
+        argc: usize,
+    ) {
         if !ctx.has_me {
             self.sink.push(
                 Diagnostic::new(
@@ -794,7 +836,10 @@ impl Resolver<'_> {
         };
         let b = match parent_ref {
             BoxRef::Builtin(bb) => {
-                let _ = self.program.from_calls.insert(method.span, FromRes::Builtin(bb));
+                let _ = self
+                    .program
+                    .from_calls
+                    .insert(method.span, FromRes::Builtin(bb));
                 return;
             }
             BoxRef::User(b) => b,
@@ -827,10 +872,13 @@ impl Resolver<'_> {
             return;
         }
         if let Some(&m) = parent_info.method_table.get(&method.name) {
-            let _ = self
-                .program
-                .from_calls
-                .insert(method.span, FromRes::Method { parent: b, method: m });
+            let _ = self.program.from_calls.insert(
+                method.span,
+                FromRes::Method {
+                    parent: b,
+                    method: m,
+                },
+            );
             let expected = self.program.function(m).params.len();
             if expected != argc {
                 self.sink.push(

@@ -81,10 +81,14 @@ impl<'a> Resolver<'a> {
         match &stmt.kind {
             StmtKind::Box(decl) => self.collect_box(decl),
             StmtKind::Interface(i) => {
-                let _ = self.interfaces.entry(i.name.name.clone()).or_insert(i.name.span);
+                let _ = self
+                    .interfaces
+                    .entry(i.name.name.clone())
+                    .or_insert(i.name.span);
             }
             StmtKind::Function(f) => {
-                let id = self.new_function(&f.name.name, FunctionKind::Global, f.span, &f.params, false);
+                let id =
+                    self.new_function(&f.name.name, FunctionKind::Global, f.span, &f.params, false);
                 self.declare_global_function(f, id, None);
             }
             StmtKind::StaticFunction { namespace, func } => {
@@ -214,7 +218,10 @@ impl<'a> Resolver<'a> {
                 .with_secondary(prev_span, "first declared here"),
             );
         } else {
-            let _ = self.program.global_functions.insert(f.name.name.clone(), id);
+            let _ = self
+                .program
+                .global_functions
+                .insert(f.name.name.clone(), id);
         }
     }
 
@@ -266,7 +273,9 @@ impl<'a> Resolver<'a> {
         for member in &decl.members {
             match member {
                 Member::Fields {
-                    section, fields: list, ..
+                    section,
+                    fields: list,
+                    ..
                 } => {
                     if matches!(section, FieldSection::Public | FieldSection::Private) {
                         has_visibility = true;
@@ -399,7 +408,9 @@ impl<'a> Resolver<'a> {
                         &[],
                         true,
                     );
-                    let _ = self.program.boxes[id.0 as usize].static_init.get_or_insert(fid);
+                    let _ = self.program.boxes[id.0 as usize]
+                        .static_init
+                        .get_or_insert(fid);
                     self.pending.push(PendingBody {
                         function: fid,
                         stmts: &block.stmts,
@@ -530,7 +541,9 @@ impl<'a> Resolver<'a> {
                 }
                 let idx = *next;
                 *next += 1;
-                let BoxRef::User(p) = parents[idx] else { continue };
+                let BoxRef::User(p) = parents[idx] else {
+                    continue;
+                };
                 let p = p.0 as usize;
                 match state[p] {
                     0 => {
@@ -554,7 +567,10 @@ impl<'a> Resolver<'a> {
                             Diagnostic::new(
                                 Code::DelegationCycle,
                                 span,
-                                format!("boxes delegate to each other in a cycle: {}", path.join(" -> ")),
+                                format!(
+                                    "boxes delegate to each other in a cycle: {}",
+                                    path.join(" -> ")
+                                ),
                             )
                             .label("this closes the cycle"),
                         );
@@ -667,7 +683,13 @@ impl<'a> Resolver<'a> {
 
     pub(super) fn ensure_top_level(&mut self, file: crate::source::FileId, stmts: &'a [Stmt]) {
         let span = crate::source::Span::new(file, 0, 0);
-        let id = self.new_function("<top level>", FunctionKind::TopLevel { file }, span, &[], false);
+        let id = self.new_function(
+            "<top level>",
+            FunctionKind::TopLevel { file },
+            span,
+            &[],
+            false,
+        );
         self.program.top_levels.push(id);
         self.pending.push(PendingBody {
             function: id,
@@ -675,16 +697,4 @@ impl<'a> Resolver<'a> {
             owner: None,
         });
     }
-
-    /// The sorted, de-duplicated names of all interfaces.
-    #[allow(dead_code)]
-    pub(super) fn interface_names(&self) -> Vec<&str> {
-        self.interfaces.keys().map(String::as_str).collect()
-    }
-}
-
-/// Field lists must not depend on declaration order; this helper is used by tests.
-#[cfg(test)]
-pub(super) fn field_names(info: &BoxInfo) -> Vec<&str> {
-    info.fields.iter().map(|f| f.name.as_str()).collect()
 }
