@@ -3,14 +3,13 @@
 //! [`load_program`] is the front end's main entry point for other crates. All reading goes
 //! through a [`SourceLoader`], so the function itself does no IO.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::ast::{ElseBranch, Member, Module, Stmt, StmtKind};
 use crate::diagnostics::{Code, Diagnostic, DiagnosticSink};
 use crate::parser::parse;
 use crate::resolve::{resolve, ResolvedProgram};
-use crate::source::{FileId, SourceFile, SourceLoader, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceLoader, SourceMap, Span, SpanMap};
 
 /// Largest source file accepted (offsets are 32-bit).
 pub const MAX_FILE_SIZE: usize = (u32::MAX / 2) as usize;
@@ -47,7 +46,7 @@ struct Loader<'l> {
     sources: SourceMap,
     modules: Vec<Option<Module>>,
     sink: DiagnosticSink,
-    includes: HashMap<Span, FileId>,
+    includes: SpanMap<FileId>,
     /// Files whose loading is in progress (for cycle detection).
     stack: Vec<FileId>,
 }
@@ -59,7 +58,7 @@ pub fn load_program(entry: &Path, fs: &dyn SourceLoader) -> Checked {
         sources: SourceMap::new(),
         modules: Vec::new(),
         sink: DiagnosticSink::new(),
-        includes: HashMap::new(),
+        includes: SpanMap::default(),
         stack: Vec::new(),
     };
     let _ = loader.load(entry, entry.display().to_string(), None);

@@ -54,6 +54,35 @@ impl fmt::Debug for Span {
     }
 }
 
+/// A fast hasher for [`Span`] keys (the resolver's side tables hold one entry per name use,
+/// so SipHash would dominate their cost). Not resistant to hash flooding, which does not
+/// matter for a compiler's own tables.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SpanHasher(u64);
+
+impl std::hash::Hasher for SpanHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A hash map keyed by spans, using [`SpanHasher`].
+pub type SpanMap<V> = std::collections::HashMap<Span, V, std::hash::BuildHasherDefault<SpanHasher>>;
+
 /// One loaded source file: its name as shown to users and its text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

@@ -49,9 +49,12 @@ fn literal_kind(e: &Expr) -> Option<BuiltinBox> {
 fn scan_kinds(stmts: &[Stmt], out: &mut HashMap<String, Option<BuiltinBox>>) {
     fn note(out: &mut HashMap<String, Option<BuiltinBox>>, name: &str, value: Option<&Expr>) {
         let kind = value.and_then(literal_kind);
-        let entry = out.entry(name.to_string()).or_insert(kind);
-        if *entry != kind {
-            *entry = None;
+        match out.get_mut(name) {
+            Some(entry) if *entry != kind => *entry = None,
+            Some(_) => {}
+            None => {
+                let _ = out.insert(name.to_string(), kind);
+            }
         }
     }
     for s in stmts {
@@ -388,6 +391,11 @@ impl Resolver<'_> {
     fn read_name(&mut self, ctx: &BodyCtx, name: &Ident) {
         if let Some(&slot) = ctx.locals.get(&name.name) {
             let _ = self.program.names.insert(name.span, NameRes::Local(slot));
+            return;
+        }
+        // A name that is already a global stays one; only the others wait for the end.
+        if let Some(&id) = self.global_ids.get(&name.name) {
+            let _ = self.program.names.insert(name.span, NameRes::Global(id));
             return;
         }
         self.deferred.push(DeferredRead {

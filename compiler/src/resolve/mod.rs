@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::ast::{Module, StmtKind};
 use crate::diagnostics::DiagnosticSink;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Span, SpanMap};
 pub use program::*;
 
 struct Resolver<'a> {
@@ -54,7 +54,7 @@ impl Resolver<'_> {
 /// maps the span of each `include` path literal to the file it loads.
 pub fn resolve(
     modules: &[Module],
-    includes: HashMap<Span, FileId>,
+    includes: SpanMap<FileId>,
     sink: &mut DiagnosticSink,
 ) -> ResolvedProgram {
     let mut r = Resolver {

@@ -13,11 +13,11 @@
 //!   declaration in [`ResolvedProgram::function_at`];
 //! * each `include` by the span of its path literal in [`ResolvedProgram::includes`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::ast::CtorForm;
 use crate::builtins::BuiltinBox;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Span, SpanMap};
 
 /// Index into [`ResolvedProgram::boxes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -272,17 +272,17 @@ pub struct ResolvedProgram {
     /// `true` when some file says `using nyashstd`.
     pub uses_nyashstd: bool,
     /// Name uses, keyed by the identifier's span.
-    pub names: HashMap<Span, NameRes>,
+    pub names: SpanMap<NameRes>,
     /// Calls of bare names, keyed by the callee's span.
-    pub calls: HashMap<Span, CallRes>,
+    pub calls: SpanMap<CallRes>,
     /// `new` expressions, keyed by the class name's span.
-    pub news: HashMap<Span, NewRes>,
+    pub news: SpanMap<NewRes>,
     /// `from` calls, keyed by the method name's span.
-    pub from_calls: HashMap<Span, FromRes>,
+    pub from_calls: SpanMap<FromRes>,
     /// `include` statements, keyed by the path literal's span.
-    pub includes: HashMap<Span, FileId>,
-    pub(crate) functions_by_span: HashMap<Span, FunctionId>,
-    pub(crate) boxes_by_span: HashMap<Span, BoxId>,
+    pub includes: SpanMap<FileId>,
+    pub(crate) functions_by_span: SpanMap<FunctionId>,
+    pub(crate) boxes_by_span: SpanMap<BoxId>,
 }
 
 impl ResolvedProgram {
