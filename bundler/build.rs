@@ -21,7 +21,13 @@ fn main() {
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace.join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace.join(p)
+            }
+        })
         .unwrap_or_else(|| workspace.join("target"));
     let host = env::var("TARGET").unwrap();
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
@@ -40,10 +46,14 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
-    println!("cargo:rerun-if-changed={}", target_dir.join("stubs").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        target_dir.join("stubs").display()
+    );
     println!("cargo:rerun-if-env-changed=NYASH_HOST_STUB_TARGET");
 
-    let stub_target = env::var("NYASH_HOST_STUB_TARGET").unwrap_or_else(|_| host_stub_target(&host));
+    let stub_target =
+        env::var("NYASH_HOST_STUB_TARGET").unwrap_or_else(|_| host_stub_target(&host));
     let built = build_stub(&workspace, &target_dir.join("stub-build"), &stub_target);
     stage(&staged, &stub_target, &built);
 
@@ -94,7 +104,15 @@ fn build_stub(workspace: &Path, target_dir: &Path, target: &str) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace)
-        .args(["build", "-p", "nyash-stub", "--profile", "stub", "--target", target])
+        .args([
+            "build",
+            "-p",
+            "nyash-stub",
+            "--profile",
+            "stub",
+            "--target",
+            target,
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .env_remove("RUSTFLAGS")
@@ -104,7 +122,10 @@ fn build_stub(workspace: &Path, target_dir: &Path, target: &str) -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         .status()
         .expect("running cargo to build the stub");
-    assert!(status.success(), "building the nyash stub for {target} failed");
+    assert!(
+        status.success(),
+        "building the nyash stub for {target} failed"
+    );
     let exe = if target.contains("windows") {
         "nyash-stub.exe"
     } else {

@@ -111,7 +111,10 @@ fn paths_cannot_escape_the_working_directory() {
     );
     assert!(!out.stdout.contains("escaped"), "{}", out.stdout);
     assert_eq!(out.stdout.matches("refused").count(), 6, "{}", out.stdout);
-    assert_eq!(fs::read_to_string(outer.path("secret.txt")).unwrap(), "secret");
+    assert_eq!(
+        fs::read_to_string(outer.path("secret.txt")).unwrap(),
+        "secret"
+    );
     std::mem::forget(dir);
 }
 
@@ -119,7 +122,10 @@ fn paths_cannot_escape_the_working_directory() {
 fn clock_sleep_and_random_work() {
     let probe = probe_bundle();
     let out = run(&probe, &["clock"], &[]);
-    assert_eq!(out.stdout, "slept at least 30 ms: true\nwall clock after 2020: true\n");
+    assert_eq!(
+        out.stdout,
+        "slept at least 30 ms: true\nwall clock after 2020: true\n"
+    );
     let out = run(&probe, &["random"], &[]);
     assert_eq!(out.stdout, "random seeds differ: true\n");
 }
@@ -128,14 +134,30 @@ fn clock_sleep_and_random_work() {
 fn fallback_gives_identical_output_and_trace_names_the_path() {
     let probe = probe_bundle();
     let args = ["args", "x", "y"];
-    let native = run(&probe, &args, &[("NYASH_EXEC", "native"), ("NYASH_TRACE", "1")]);
-    let wasm = run(&probe, &args, &[("NYASH_EXEC", "wasm"), ("NYASH_TRACE", "1")]);
+    let native = run(
+        &probe,
+        &args,
+        &[("NYASH_EXEC", "native"), ("NYASH_TRACE", "1")],
+    );
+    let wasm = run(
+        &probe,
+        &args,
+        &[("NYASH_EXEC", "wasm"), ("NYASH_TRACE", "1")],
+    );
     let auto = run(&probe, &args, &[]);
     assert_eq!(native.stdout, auto.stdout);
     assert_eq!(wasm.stdout, auto.stdout);
     assert_eq!((native.status, wasm.status), (0, 0));
-    assert!(native.stderr.contains("running native x86_64"), "{}", native.stderr);
-    assert!(wasm.stderr.contains("running pulley pulley64"), "{}", wasm.stderr);
+    assert!(
+        native.stderr.contains("running native x86_64"),
+        "{}",
+        native.stderr
+    );
+    assert!(
+        wasm.stderr.contains("running pulley pulley64"),
+        "{}",
+        wasm.stderr
+    );
     // Without NYASH_TRACE the launcher says nothing.
     assert_eq!(auto.stderr, "");
 }
@@ -148,13 +170,18 @@ fn traps_print_a_readable_message_on_both_paths() {
         let out = run(&probe, &["divide", "0"], &env);
         assert_eq!(out.status, 1, "{exec}");
         assert!(
-            out.stderr.ends_with("error: the program crashed: unreachable code reached (the program aborted)\n"),
+            out.stderr.ends_with(
+                "error: the program crashed: unreachable code reached (the program aborted)\n"
+            ),
             "{exec}: {}",
             out.stderr
         );
         let out = run(&probe, &["recurse"], &env);
         assert_eq!(out.status, 1);
-        assert_eq!(out.stderr, "error: the program crashed: stack overflow (recursion too deep)\n");
+        assert_eq!(
+            out.stderr,
+            "error: the program crashed: stack overflow (recursion too deep)\n"
+        );
         assert_no_backtrace(&out.stderr);
     }
 }
@@ -175,18 +202,32 @@ fn foreign_native_targets_only_still_run_through_the_fallback() {
     ]);
     let out = run(&app, &[], &[("NYASH_TRACE", "1")]);
     assert_eq!(out.stdout, "Hello, world!\n");
-    assert!(out.stderr.contains("no native code for this host"), "{}", out.stderr);
-    assert!(out.stderr.contains("using the portable fallback"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no native code for this host"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("using the portable fallback"),
+        "{}",
+        out.stderr
+    );
 
     // Forcing native where nothing loads is a clear error, not a crash.
     let out = run(&app, &[], &[("NYASH_EXEC", "native")]);
     assert_eq!(out.status, 125);
     assert!(
-        out.stderr.starts_with("error: NYASH_EXEC=native, but no native code in this bundle runs on this host"),
+        out.stderr.starts_with(
+            "error: NYASH_EXEC=native, but no native code in this bundle runs on this host"
+        ),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("hint: unset NYASH_EXEC"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint: unset NYASH_EXEC"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -214,7 +255,8 @@ fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
     let out = run(&relabelled, &[], &[("NYASH_TRACE", "1")]);
     assert_eq!(out.stdout, "Hello, world!\n");
     assert!(
-        out.stderr.contains("was rejected: Module was compiled for architecture 'aarch64'"),
+        out.stderr
+            .contains("was rejected: Module was compiled for architecture 'aarch64'"),
         "{}",
         out.stderr
     );
@@ -239,11 +281,14 @@ fn no_runnable_artifact_is_a_clear_error() {
     let out = run(&stripped, &[], &[]);
     assert_eq!(out.status, 125);
     assert!(
-        out.stderr.starts_with("error: no code in this bundle can run on this host"),
+        out.stderr
+            .starts_with("error: no code in this bundle can run on this host"),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("hint: rebuild it with `nyash bundle --target"));
+    assert!(out
+        .stderr
+        .contains("hint: rebuild it with `nyash bundle --target"));
 }
 
 #[test]
@@ -307,7 +352,11 @@ fn truncated_files_give_a_clean_error() {
         assert_no_backtrace(&out.stderr);
         if keep > payload_at {
             assert_eq!(out.status, 125);
-            assert!(out.stderr.contains("the file is truncated"), "{keep}: {}", out.stderr);
+            assert!(
+                out.stderr.contains("the file is truncated"),
+                "{keep}: {}",
+                out.stderr
+            );
         }
     }
 }
@@ -327,7 +376,8 @@ fn another_payload_format_version_is_named() {
     let out = run(&path, &[], &[]);
     assert_eq!(out.status, 125);
     assert!(
-        out.stderr.contains("payload format version 7, but this reader supports only version 1"),
+        out.stderr
+            .contains("payload format version 7, but this reader supports only version 1"),
         "{}",
         out.stderr
     );
@@ -347,7 +397,8 @@ fn the_bare_stub_says_no_program_is_bundled() {
     let out = run(&stub, &["anything"], &[]);
     assert_eq!(out.status, 125);
     assert!(
-        out.stderr.starts_with("error: no program is bundled in this executable"),
+        out.stderr
+            .starts_with("error: no program is bundled in this executable"),
         "{}",
         out.stderr
     );
@@ -362,11 +413,18 @@ fn stripped_bundles_still_run() {
     let dir = TempDir::new("strip");
     let app = dir.path("app");
     nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
-    let status = std::process::Command::new("strip").arg(&app).status().unwrap();
+    let status = std::process::Command::new("strip")
+        .arg(&app)
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = run(&app, &[], &[("NYASH_TRACE", "1")]);
     assert_eq!(out.stdout, "Hello, world!\n");
-    assert!(out.stderr.contains("found through the ELF section table"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("found through the ELF section table"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -424,14 +482,21 @@ fn inspect_lists_every_section() {
         "native  aarch64-apple-darwin",
         "pulley  pulley64",
     ] {
-        assert!(out.stdout.contains(needle), "missing {needle:?} in\n{}", out.stdout);
+        assert!(
+            out.stdout.contains(needle),
+            "missing {needle:?} in\n{}",
+            out.stdout
+        );
     }
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["format_version"], 1);
     assert_eq!(doc["engine"], "wasmtime 48.0.8");
     let sections = doc["sections"].as_array().unwrap();
-    let kinds: Vec<&str> = sections.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = sections
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["wasm", "native", "native", "pulley"]);
     for s in sections {
         assert_eq!(s["sha256"].as_str().unwrap().len(), 64);
@@ -445,7 +510,14 @@ fn inspect_lists_every_section() {
 fn target_all_embeds_every_supported_target() {
     let dir = TempDir::new("all");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app, "--target", "all"]);
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "all",
+    ]);
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let natives: Vec<&str> = doc["sections"]
@@ -516,10 +588,21 @@ fn bad_input_gets_one_clear_message() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = nyash(&args);
         assert_eq!(out.status, 1, "{args:?}: {out:?}");
-        assert!(out.stderr.starts_with("error: "), "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains(expected), "{args:?}: expected {expected:?} in\n{}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(expected),
+            "{args:?}: expected {expected:?} in\n{}",
+            out.stderr
+        );
         assert_no_backtrace(&out.stderr);
-        assert!(!std::path::Path::new(&dir.path("o")).exists(), "{args:?} left an output file");
+        assert!(
+            !std::path::Path::new(&dir.path("o")).exists(),
+            "{args:?} left an output file"
+        );
     }
     // Nothing half-written was left behind in the output directory.
     let leftovers: Vec<_> = fs::read_dir(dir.path(""))

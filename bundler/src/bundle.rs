@@ -50,10 +50,8 @@ pub fn resolve_targets(given: &[String], stub_target: &str) -> Result<Vec<String
         } else if NATIVE_TARGETS.contains(&t.as_str()) {
             vec![t.as_str()]
         } else {
-            return Err(CliError::new(format!("unknown target `{t}`")).hint(format!(
-                "valid targets: all, {}",
-                NATIVE_TARGETS.join(", ")
-            )));
+            return Err(CliError::new(format!("unknown target `{t}`"))
+                .hint(format!("valid targets: all, {}", NATIVE_TARGETS.join(", "))));
         };
         for e in expanded {
             if !out.iter().any(|o| o == e) {
@@ -79,15 +77,28 @@ pub fn bundle(req: &Request) -> Result<Summary> {
     let fallback_engine = precompile::engine_for(PULLEY_TARGET)?;
     let module = check_module(&req.input, &wasm, &fallback_engine)?;
     let pulley = module.serialize().map_err(|e| {
-        CliError::new(format!("cannot serialize the portable fallback: {}", error_chain(&e)))
+        CliError::new(format!(
+            "cannot serialize the portable fallback: {}",
+            error_chain(&e)
+        ))
     })?;
 
-    let mut sections = vec![section(SectionKind::Wasm, "wasm32-wasip1", "portable", &wasm)?];
+    let mut sections = vec![section(
+        SectionKind::Wasm,
+        "wasm32-wasip1",
+        "portable",
+        &wasm,
+    )?];
     for target in &targets {
         let native = precompile::precompile(&wasm, target)?;
         sections.push(section(SectionKind::Native, target, "baseline", &native)?);
     }
-    sections.push(section(SectionKind::Pulley, PULLEY_TARGET, "portable", &pulley)?);
+    sections.push(section(
+        SectionKind::Pulley,
+        PULLEY_TARGET,
+        "portable",
+        &pulley,
+    )?);
 
     let payload = payload::encode(
         &format!("nyash {}", env!("CARGO_PKG_VERSION")),
@@ -106,8 +117,12 @@ pub fn bundle(req: &Request) -> Result<Summary> {
 }
 
 fn section(kind: SectionKind, target: &str, tier: &str, raw: &[u8]) -> Result<SectionInput> {
-    let stored = zstd::bulk::compress(raw, ZSTD_LEVEL)
-        .map_err(|e| CliError::new(format!("compressing the {} section failed: {e}", kind.name())))?;
+    let stored = zstd::bulk::compress(raw, ZSTD_LEVEL).map_err(|e| {
+        CliError::new(format!(
+            "compressing the {} section failed: {e}",
+            kind.name()
+        ))
+    })?;
     Ok(SectionInput {
         kind,
         compression: Compression::Zstd,
@@ -122,8 +137,11 @@ fn section(kind: SectionKind, target: &str, tier: &str, raw: &[u8]) -> Result<Se
 /// directory (`app.wasm` → `app`).
 pub fn default_output(input: &Path) -> Result<PathBuf> {
     let stem = input.file_stem().ok_or_else(|| {
-        CliError::new(format!("cannot derive an output name from {}", input.display()))
-            .hint("give one with -o")
+        CliError::new(format!(
+            "cannot derive an output name from {}",
+            input.display()
+        ))
+        .hint("give one with -o")
     })?;
     let out = PathBuf::from(stem);
     if out == input {

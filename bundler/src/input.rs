@@ -10,8 +10,11 @@ use crate::error::{CliError, Result};
 /// WebAssembly text format; `.wasm` files are taken as they are.
 pub fn load_module(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| {
-        CliError::new(format!("cannot read the input file {}: {e}", path.display()))
-            .hint("check the path; `nyash bundle` takes a .wasm or .wat file")
+        CliError::new(format!(
+            "cannot read the input file {}: {e}",
+            path.display()
+        ))
+        .hint("check the path; `nyash bundle` takes a .wasm or .wat file")
     })?;
     let ext = path
         .extension()
@@ -36,8 +39,13 @@ fn parse_text(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
         ))
         .hint("`nyash bundle` takes a .wasm (binary) or .wat (text) module"));
     }
-    wat::parse_bytes(bytes).map(|c| c.into_owned()).map_err(|mut e| {
-        e.set_path(path);
-        CliError::new(format!("{} is not valid WebAssembly text:\n{e}", path.display()))
-    })
+    wat::parse_bytes(bytes)
+        .map(|c| c.into_owned())
+        .map_err(|mut e| {
+            e.set_path(path);
+            CliError::new(format!(
+                "{} is not valid WebAssembly text:\n{e}",
+                path.display()
+            ))
+        })
 }

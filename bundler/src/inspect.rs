@@ -77,7 +77,10 @@ fn print_json(bundle: &Bundle, checks: &[bool], file_len: u64) {
         "payload_size": bundle.location.len,
         "sections": sections,
     });
-    println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialize"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+    );
 }
 
 fn print_table(
@@ -88,9 +91,16 @@ fn print_table(
     stub: Option<(String, String)>,
 ) {
     let idx = &bundle.index;
-    println!("{}: nyash bundle, payload format {}", path.display(), idx.format_version);
+    println!(
+        "{}: nyash bundle, payload format {}",
+        path.display(),
+        idx.format_version
+    );
     println!("  toolchain  {}", idx.toolchain);
-    println!("  engine     {} (artifact version {})", idx.engine, idx.artifact_version);
+    println!(
+        "  engine     {} (artifact version {})",
+        idx.engine, idx.artifact_version
+    );
     let stub = stub.map_or_else(String::new, |(f, m)| format!(", {f} {m}"));
     println!(
         "  launcher   {} ({} bytes{stub})",
@@ -102,8 +112,7 @@ fn print_table(
     );
     println!();
     println!(
-        "  {:<7} {:<28} {:<9} {:<5} {:>10} {:>10}  {:<16} {}",
-        "KIND", "TARGET", "TIER", "COMP", "STORED", "RAW", "SHA-256", "CHECK"
+        "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK"
     );
     for (s, ok) in idx.sections.iter().zip(checks) {
         println!(

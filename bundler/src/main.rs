@@ -3,7 +3,8 @@
 //! `nyash bundle` turns a WebAssembly program into one executable: a
 //! prebuilt launcher stub with a payload appended (the module, native code
 //! per target and a portable fallback). `nyash inspect` shows what a bundle
-//! holds; `nyash targets` lists what this build can produce.
+//! holds; `nyash check` reports the errors and warnings of Nyash source;
+//! `nyash targets` lists what this build can produce.
 
 mod bundle;
 mod error;
@@ -59,6 +60,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a Nyash program and everything it includes; report every error and warning.
+    Check {
+        /// The program's main .nyash file.
+        file: PathBuf,
+    },
     /// List the targets this nyash can produce executables for or embed code for.
     Targets,
 }
@@ -66,6 +72,10 @@ enum Command {
 fn main() -> ExitCode {
     quiet_panics::install_hook();
     let cli = Cli::parse();
+    if let Command::Check { file } = &cli.command {
+        // Diagnostics are printed by the front end; 0 = valid, 1 = not.
+        return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -103,10 +113,15 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Inspect { file, json } => inspect::inspect(&file, json),
+        Command::Check { .. } => unreachable!("handled in main"),
         Command::Targets => {
             println!("Executables (a launcher stub is embedded):");
             for t in stubs::embedded_targets() {
-                let host = if t == stubs::HOST_STUB_TARGET { "  (default)" } else { "" };
+                let host = if t == stubs::HOST_STUB_TARGET {
+                    "  (default)"
+                } else {
+                    ""
+                };
                 println!("  {t}{host}");
             }
             println!();

@@ -44,8 +44,12 @@ pub fn check_module(path: &Path, wasm: &[u8], fallback: &Engine) -> Result<Modul
         let wanted = import.ty();
         let matches = match (&wanted, provided.ty(&store)) {
             (ExternType::Func(w), ExternType::Func(p)) => {
-                w.params().map(|t| t.to_string()).eq(p.params().map(|t| t.to_string()))
-                    && w.results().map(|t| t.to_string()).eq(p.results().map(|t| t.to_string()))
+                w.params()
+                    .map(|t| t.to_string())
+                    .eq(p.params().map(|t| t.to_string()))
+                    && w.results()
+                        .map(|t| t.to_string())
+                        .eq(p.results().map(|t| t.to_string()))
             }
             _ => false,
         };

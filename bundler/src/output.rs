@@ -22,15 +22,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8], executable: bool) -> Result<(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path.file_name().map_or_else(
-        || "output".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let temp = dir.join(format!(".{name}.nyash-partial-{}", std::process::id()));
     let fail = |e: std::io::Error| {
         let _ = fs::remove_file(&temp);
-        CliError::new(format!("cannot write the output to {}: {e}", path.display()))
-            .hint("check that the directory exists and is writable, or choose another path with -o")
+        CliError::new(format!(
+            "cannot write the output to {}: {e}",
+            path.display()
+        ))
+        .hint("check that the directory exists and is writable, or choose another path with -o")
     };
     let mut file = fs::File::create(&temp).map_err(fail)?;
     file.write_all(bytes).map_err(fail)?;

@@ -29,8 +29,12 @@ pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>> {
     let engine = engine_for(target)?;
     guarded(|| engine.precompile_module(wasm))
         .map_err(|p| {
-            CliError::new(format!("compiling native code for {target} failed: the compiler crashed: {p}"))
-                .hint(format!("leave out --target {target}; the portable fallback still runs there"))
+            CliError::new(format!(
+                "compiling native code for {target} failed: the compiler crashed: {p}"
+            ))
+            .hint(format!(
+                "leave out --target {target}; the portable fallback still runs there"
+            ))
         })?
         .map_err(|e| {
             CliError::new(format!(

@@ -44,12 +44,12 @@ pub fn embedded(target: &str) -> Option<Result<Stub>> {
 
 /// A stub given with `--stub PATH`: it must be a nyash stub of this release.
 pub fn from_file(path: &Path) -> Result<Stub> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        CliError::new(format!("cannot read the stub {}: {e}", path.display()))
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::new(format!("cannot read the stub {}: {e}", path.display())))?;
     let (target, version) = identity(&bytes).ok_or_else(|| {
-        CliError::new(format!("{} is not a nyash launcher stub", path.display()))
-            .hint("build one with `scripts/build-stubs.sh`, or leave out --stub to use the embedded one")
+        CliError::new(format!("{} is not a nyash launcher stub", path.display())).hint(
+            "build one with `scripts/build-stubs.sh`, or leave out --stub to use the embedded one",
+        )
     })?;
     if version != env!("CARGO_PKG_VERSION") {
         return Err(CliError::new(format!(
@@ -93,7 +93,9 @@ pub fn check_platform(bytes: &[u8], target: &str, what: &str) -> Result<()> {
             "{what} is a {format} executable for {machine}, not for {target}"
         ))
         .hint("pass a stub built for that target, e.g. from scripts/build-stubs.sh")),
-        None => Err(CliError::new(format!("{what} is not an executable goblin can read"))),
+        None => Err(CliError::new(format!(
+            "{what} is not an executable goblin can read"
+        ))),
     }
 }
 
@@ -102,23 +104,32 @@ pub fn check_platform(bytes: &[u8], target: &str, what: &str) -> Result<()> {
 pub fn describe_binary(bytes: &[u8]) -> Option<(String, String)> {
     use goblin::Object;
     let (format, machine) = match Object::parse(bytes).ok()? {
-        Object::Elf(elf) => ("ELF", match elf.header.e_machine {
-            goblin::elf::header::EM_X86_64 => "x86_64",
-            goblin::elf::header::EM_AARCH64 => "aarch64",
-            goblin::elf::header::EM_RISCV => "riscv64",
-            goblin::elf::header::EM_S390 => "s390x",
-            _ => "unknown",
-        }),
-        Object::PE(pe) => ("PE", match pe.header.coff_header.machine {
-            goblin::pe::header::COFF_MACHINE_X86_64 => "x86_64",
-            goblin::pe::header::COFF_MACHINE_ARM64 => "aarch64",
-            _ => "unknown",
-        }),
-        Object::Mach(goblin::mach::Mach::Binary(m)) => ("Mach-O", match m.header.cputype {
-            goblin::mach::cputype::CPU_TYPE_X86_64 => "x86_64",
-            goblin::mach::cputype::CPU_TYPE_ARM64 => "aarch64",
-            _ => "unknown",
-        }),
+        Object::Elf(elf) => (
+            "ELF",
+            match elf.header.e_machine {
+                goblin::elf::header::EM_X86_64 => "x86_64",
+                goblin::elf::header::EM_AARCH64 => "aarch64",
+                goblin::elf::header::EM_RISCV => "riscv64",
+                goblin::elf::header::EM_S390 => "s390x",
+                _ => "unknown",
+            },
+        ),
+        Object::PE(pe) => (
+            "PE",
+            match pe.header.coff_header.machine {
+                goblin::pe::header::COFF_MACHINE_X86_64 => "x86_64",
+                goblin::pe::header::COFF_MACHINE_ARM64 => "aarch64",
+                _ => "unknown",
+            },
+        ),
+        Object::Mach(goblin::mach::Mach::Binary(m)) => (
+            "Mach-O",
+            match m.header.cputype {
+                goblin::mach::cputype::CPU_TYPE_X86_64 => "x86_64",
+                goblin::mach::cputype::CPU_TYPE_ARM64 => "aarch64",
+                _ => "unknown",
+            },
+        ),
         _ => return None,
     };
     Some((format.to_string(), machine.to_string()))

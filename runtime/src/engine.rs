@@ -25,11 +25,7 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 /// It names the nyash release as well as wasmtime's, so an artifact produced
 /// by another nyash release is rejected with a clean error instead of being
 /// loaded by an engine that might interpret it differently.
-pub const ARTIFACT_VERSION: &str = concat!(
-    "nyash-",
-    env!("CARGO_PKG_VERSION"),
-    "+wasmtime-48.0.8"
-);
+pub const ARTIFACT_VERSION: &str = concat!("nyash-", env!("CARGO_PKG_VERSION"), "+wasmtime-48.0.8");
 
 /// Applies the settings that must be identical wherever a bundle section is
 /// compiled or loaded.

@@ -24,15 +24,12 @@ pub const NATIVE_TARGETS: &[&str] = &[
 /// `gnu` or `musl`, is not).
 pub fn platform(triple: &str) -> (&str, &str) {
     let arch = triple.split('-').next().unwrap_or("");
-    let os = triple
-        .split('-')
-        .skip(1)
-        .find(|part| {
-            matches!(
-                *part,
-                "linux" | "windows" | "darwin" | "freebsd" | "android" | "netbsd" | "openbsd"
-            )
-        })
+    let parts: Vec<&str> = triple.split('-').skip(1).collect();
+    // `android` is more specific than the `linux` that precedes it in
+    // triples such as `aarch64-linux-android`.
+    let os = ["android", "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd"]
+        .into_iter()
+        .find(|os| parts.contains(os))
         .unwrap_or("");
     (arch, os)
 }
@@ -48,9 +45,15 @@ mod tests {
 
     #[test]
     fn environment_does_not_matter_but_arch_and_os_do() {
-        assert!(runs_on("x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"));
+        assert!(runs_on(
+            "x86_64-unknown-linux-gnu",
+            "x86_64-unknown-linux-musl"
+        ));
         assert!(runs_on("x86_64-pc-windows-msvc", "x86_64-pc-windows-gnu"));
-        assert!(!runs_on("aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"));
+        assert!(!runs_on(
+            "aarch64-unknown-linux-gnu",
+            "x86_64-unknown-linux-gnu"
+        ));
         assert!(!runs_on("x86_64-apple-darwin", "x86_64-unknown-linux-gnu"));
         assert_eq!(platform("aarch64-linux-android"), ("aarch64", "android"));
     }

@@ -83,18 +83,23 @@ fn open_own_executable() -> Result<(PathBuf, File), Failure> {
     // renamed or is reached through a symlink.
     #[cfg(target_os = "linux")]
     if let Ok(file) = File::open("/proc/self/exe") {
-        let shown = std::env::args_os().next().map_or_else(
-            || PathBuf::from("/proc/self/exe"),
-            PathBuf::from,
-        );
+        let shown = std::env::args_os()
+            .next()
+            .map_or_else(|| PathBuf::from("/proc/self/exe"), PathBuf::from);
         return Ok((shown, file));
     }
     let path = std::env::current_exe().map_err(|e| {
-        Failure::new(format!("cannot find the launcher's own executable: {e}"), &[])
+        Failure::new(
+            format!("cannot find the launcher's own executable: {e}"),
+            &[],
+        )
     })?;
     let file = File::open(&path).map_err(|e| {
         Failure::new(
-            format!("cannot read the launcher's own executable {}: {e}", path.display()),
+            format!(
+                "cannot read the launcher's own executable {}: {e}",
+                path.display()
+            ),
             &[],
         )
     })?;
@@ -180,7 +185,11 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
                     match load(opts, bundle, &engine, i)? {
                         Ok(module) => {
                             if opts.exec == Exec::Auto {
-                                trace!(opts, "using the portable fallback because: {}", rejected.join("; "));
+                                trace!(
+                                    opts,
+                                    "using the portable fallback because: {}",
+                                    rejected.join("; ")
+                                );
                             }
                             return Ok((engine, module));
                         }
@@ -213,7 +222,9 @@ fn load(
     let section = &bundle.index.sections[i];
     let what = format!("{} ({})", section.describe(), section.tier);
     let started = Instant::now();
-    let bytes = bundle.contents(i).map_err(|e| Failure::new(format!("the bundle cannot run: {e}"), &[]))?;
+    let bytes = bundle
+        .contents(i)
+        .map_err(|e| Failure::new(format!("the bundle cannot run: {e}"), &[]))?;
     // SAFETY: `bytes` passed the SHA-256 recorded by the bundler, which
     // produced it with `Engine::precompile_module` under the same
     // `engine::configure` settings; wasmtime checks version, target and

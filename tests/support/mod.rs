@@ -35,10 +35,8 @@ impl TempDir {
     pub fn new(name: &str) -> TempDir {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let root = std::env::temp_dir().join(format!(
-            "nyash-e2e-{}-{n}-{name}",
-            std::process::id()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("nyash-e2e-{}-{n}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
         TempDir { root }
@@ -69,12 +67,19 @@ impl Drop for TempDir {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A file in `examples/`.
 pub fn example(name: &str) -> String {
-    workspace().join("examples").join(name).to_string_lossy().into_owned()
+    workspace()
+        .join("examples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A file in `tests/fixtures/`.
@@ -256,7 +261,10 @@ pub fn rewrite_bundle(src: &str, dst: &str, edit: impl FnOnce(&mut Vec<EditableS
         &index.stub_target,
         &inputs,
     );
-    write_exe(dst, &payload::attach(&bare_stub(&bytes[..at]), &new_payload));
+    write_exe(
+        dst,
+        &payload::attach(&bare_stub(&bytes[..at]), &new_payload),
+    );
 }
 
 /// The stub part of a bundle with its section table detached, so it
@@ -279,7 +287,12 @@ pub fn have(cmd: &str) -> bool {
 
 /// Fails if `stderr` shows a panic or a backtrace from nyash itself.
 pub fn assert_no_backtrace(stderr: &str) {
-    for bad in ["panicked at", "stack backtrace", "RUST_BACKTRACE", "wasm backtrace"] {
+    for bad in [
+        "panicked at",
+        "stack backtrace",
+        "RUST_BACKTRACE",
+        "wasm backtrace",
+    ] {
         assert!(!stderr.contains(bad), "unexpected {bad:?} in:\n{stderr}");
     }
 }

@@ -27,7 +27,7 @@ pub trait ReadAt {
     /// Fills `buf` from `offset`, failing if the file ends first.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
     /// The length of the file.
-    fn len(&self) -> std::io::Result<u64>;
+    fn size(&self) -> std::io::Result<u64>;
 }
 
 impl ReadAt for std::fs::File {
@@ -54,7 +54,7 @@ impl ReadAt for std::fs::File {
         }
     }
 
-    fn len(&self) -> std::io::Result<u64> {
+    fn size(&self) -> std::io::Result<u64> {
         Ok(self.metadata()?.len())
     }
 }
@@ -70,8 +70,8 @@ impl ReadAt for [u8] {
         Ok(())
     }
 
-    fn len(&self) -> std::io::Result<u64> {
-        Ok(<[u8]>::len(self) as u64)
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.len() as u64)
     }
 }
 
@@ -104,7 +104,7 @@ pub fn attach(stub: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// Finds the payload in `file`.
 pub fn locate(file: &(impl ReadAt + ?Sized)) -> Result<Location, PayloadError> {
-    let file_len = file.len().map_err(PayloadError::Io)?;
+    let file_len = file.size().map_err(PayloadError::Io)?;
     if file_len >= LOCATOR_LEN {
         let mut tail = [0u8; LOCATOR_LEN as usize];
         file.read_exact_at(&mut tail, file_len - LOCATOR_LEN)
@@ -144,7 +144,11 @@ fn locate_elf_section(
         return Err(PayloadError::NoPayload);
     };
     let table_len = elf.shnum as u64 * SECTION_HEADER_LEN as u64;
-    if elf.shoff.checked_add(table_len).is_none_or(|end| end > file_len) {
+    if elf
+        .shoff
+        .checked_add(table_len)
+        .is_none_or(|end| end > file_len)
+    {
         return Err(PayloadError::Truncated(
             "the section table extends past the end of the file".into(),
         ));
@@ -159,7 +163,11 @@ fn locate_elf_section(
     let Some(strtab) = headers.get(elf.shstrndx as usize) else {
         return Err(PayloadError::NoPayload);
     };
-    if strtab.offset.checked_add(strtab.size).is_none_or(|end| end > file_len) {
+    if strtab
+        .offset
+        .checked_add(strtab.size)
+        .is_none_or(|end| end > file_len)
+    {
         return Err(PayloadError::Truncated(
             "the section name table extends past the end of the file".into(),
         ));
@@ -176,7 +184,11 @@ fn locate_elf_section(
     let Some(section) = found else {
         return Err(PayloadError::NoPayload);
     };
-    if section.offset.checked_add(section.size).is_none_or(|end| end > file_len) {
+    if section
+        .offset
+        .checked_add(section.size)
+        .is_none_or(|end| end > file_len)
+    {
         return Err(PayloadError::Truncated(
             "the payload extends past the end of the file".into(),
         ));
@@ -243,7 +255,8 @@ fn add_elf_section(out: &mut Vec<u8>, stub: &[u8], elf: &Elf64, payload_off: u64
     let mut table = old_table.to_vec();
     let strtab_at = elf.shstrndx as usize * SECTION_HEADER_LEN;
     let old_strtab = SectionHeader::parse(&table[strtab_at..][..SECTION_HEADER_LEN]);
-    let Some(old_names) = stub.get(old_strtab.offset as usize..)
+    let Some(old_names) = stub
+        .get(old_strtab.offset as usize..)
         .and_then(|rest| rest.get(..old_strtab.size as usize))
     else {
         return;
@@ -306,7 +319,10 @@ mod tests {
         let bundle = attach(&stub, b"PAYLOAD!");
         let loc = locate(&bundle[..]).unwrap();
         assert!(loc.via_locator);
-        assert_eq!(&bundle[loc.offset as usize..][..loc.len as usize], b"PAYLOAD!");
+        assert_eq!(
+            &bundle[loc.offset as usize..][..loc.len as usize],
+            b"PAYLOAD!"
+        );
 
         // Without the locator (as after `strip`), the section table finds it.
         let stripped = &bundle[..bundle.len() - LOCATOR_LEN as usize];
@@ -319,7 +335,10 @@ mod tests {
     fn bare_stub_and_truncation() {
         let stub = tiny_elf();
         assert!(matches!(locate(&stub[..]), Err(PayloadError::NoPayload)));
-        assert!(matches!(locate(&b"not an elf"[..]), Err(PayloadError::NoPayload)));
+        assert!(matches!(
+            locate(&b"not an elf"[..]),
+            Err(PayloadError::NoPayload)
+        ));
         let bundle = attach(&stub, &[1u8; 100]);
         let cut = &bundle[..bundle.len() - 40];
         assert!(matches!(locate(cut), Err(PayloadError::Truncated(_))));

@@ -217,7 +217,9 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         });
     }
     if r.u32()? != 0 {
-        return Err(PayloadError::Corrupt("the trailer has unknown flags".into()));
+        return Err(PayloadError::Corrupt(
+            "the trailer has unknown flags".into(),
+        ));
     }
     let index_off = r.u64()?;
     let index_len = r.u64()?;
@@ -311,9 +313,7 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
         if n > self.rest.len() {
-            return Err(PayloadError::Corrupt(
-                "the section index ends early".into(),
-            ));
+            return Err(PayloadError::Corrupt("the section index ends early".into()));
         }
         let (head, tail) = self.rest.split_at(n);
         self.rest = tail;
@@ -418,7 +418,10 @@ mod tests {
         let at = payload.len() - TRAILER_LEN + 8;
         payload[at] = 9;
         match parse(&payload) {
-            Err(PayloadError::UnsupportedVersion { found: 9, supported }) => {
+            Err(PayloadError::UnsupportedVersion {
+                found: 9,
+                supported,
+            }) => {
                 assert_eq!(supported, FORMAT_VERSION)
             }
             other => panic!("unexpected {other:?}"),

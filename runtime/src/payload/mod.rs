@@ -91,12 +91,13 @@ impl Bundle {
         match section.compression {
             Compression::None => Ok(stored.to_vec()),
             Compression::Zstd => {
-                let raw = zstd::bulk::decompress(stored, section.raw_len as usize).map_err(|e| {
-                    PayloadError::Corrupt(format!(
-                        "section {i} ({}) could not be decompressed: {e}",
-                        section.describe()
-                    ))
-                })?;
+                let raw =
+                    zstd::bulk::decompress(stored, section.raw_len as usize).map_err(|e| {
+                        PayloadError::Corrupt(format!(
+                            "section {i} ({}) could not be decompressed: {e}",
+                            section.describe()
+                        ))
+                    })?;
                 if raw.len() as u64 != section.raw_len {
                     return Err(PayloadError::Corrupt(format!(
                         "section {i} ({}) decompressed to {} bytes, expected {}",

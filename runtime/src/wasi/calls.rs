@@ -60,9 +60,13 @@ fn define_process(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |m, s| put_sizes(m, &s.args, count, size)))
         },
     )?;
-    l.func_wrap(MODULE, "environ_get", |mut c: Ctx<'_>, env: i32, buf: i32| {
-        code(with(&mut c, |m, s| put_strings(m, &s.env, env, buf)))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "environ_get",
+        |mut c: Ctx<'_>, env: i32, buf: i32| {
+            code(with(&mut c, |m, s| put_strings(m, &s.env, env, buf)))
+        },
+    )?;
     l.func_wrap(
         MODULE,
         "environ_sizes_get",
@@ -70,12 +74,16 @@ fn define_process(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |m, s| put_sizes(m, &s.env, count, size)))
         },
     )?;
-    l.func_wrap(MODULE, "clock_res_get", |mut c: Ctx<'_>, id: i32, out: i32| {
-        code(with(&mut c, |m, _| {
-            clock_known(id)?;
-            m.put_u64(out, 1)
-        }))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "clock_res_get",
+        |mut c: Ctx<'_>, id: i32, out: i32| {
+            code(with(&mut c, |m, _| {
+                clock_known(id)?;
+                m.put_u64(out, 1)
+            }))
+        },
+    )?;
     l.func_wrap(
         MODULE,
         "clock_time_get",
@@ -83,11 +91,15 @@ fn define_process(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |m, s| m.put_u64(out, now(s, id)?)))
         },
     )?;
-    l.func_wrap(MODULE, "random_get", |mut c: Ctx<'_>, buf: i32, len: i32| {
-        code(with(&mut c, |m, _| {
-            getrandom::fill(m.slice_mut(buf, len as u32 as usize)?).map_err(|_| IO)
-        }))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "random_get",
+        |mut c: Ctx<'_>, buf: i32, len: i32| {
+            code(with(&mut c, |m, _| {
+                getrandom::fill(m.slice_mut(buf, len as u32 as usize)?).map_err(|_| IO)
+            }))
+        },
+    )?;
     l.func_wrap(MODULE, "sched_yield", |_: Ctx<'_>| SUCCESS as i32)?;
     l.func_wrap(
         MODULE,
@@ -99,13 +111,20 @@ fn define_process(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         MODULE,
         "poll_oneoff",
         |mut c: Ctx<'_>, subs: i32, events: i32, count: i32, out: i32| {
-            code(with(&mut c, |m, s| poll_oneoff(m, s, subs, events, count, out)))
+            code(with(&mut c, |m, s| {
+                poll_oneoff(m, s, subs, events, count, out)
+            }))
         },
     )?;
     Ok(())
 }
 
-fn put_strings(m: &mut GuestMemory<'_>, list: &[Vec<u8>], ptrs: i32, buf: i32) -> Result<(), Errno> {
+fn put_strings(
+    m: &mut GuestMemory<'_>,
+    list: &[Vec<u8>],
+    ptrs: i32,
+    buf: i32,
+) -> Result<(), Errno> {
     let mut at = buf;
     for (i, item) in list.iter().enumerate() {
         m.put_u32(ptrs.wrapping_add(4 * i as i32), at as u32)?;
@@ -115,7 +134,12 @@ fn put_strings(m: &mut GuestMemory<'_>, list: &[Vec<u8>], ptrs: i32, buf: i32) -
     Ok(())
 }
 
-fn put_sizes(m: &mut GuestMemory<'_>, list: &[Vec<u8>], count: i32, size: i32) -> Result<(), Errno> {
+fn put_sizes(
+    m: &mut GuestMemory<'_>,
+    list: &[Vec<u8>],
+    count: i32,
+    size: i32,
+) -> Result<(), Errno> {
     m.put_u32(count, list.len() as u32)?;
     m.put_u32(size, list.iter().map(Vec::len).sum::<usize>() as u32)
 }
@@ -309,9 +333,11 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap(MODULE, "fd_close", |mut c: Ctx<'_>, fd: i32| {
         code(with(&mut c, |_, s| s.files.close(fd)))
     })?;
-    l.func_wrap(MODULE, "fd_renumber", |mut c: Ctx<'_>, from: i32, to: i32| {
-        code(with(&mut c, |_, s| s.files.renumber(from, to)))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "fd_renumber",
+        |mut c: Ctx<'_>, from: i32, to: i32| code(with(&mut c, |_, s| s.files.renumber(from, to))),
+    )?;
     for name in ["fd_sync", "fd_datasync"] {
         l.func_wrap(MODULE, name, |mut c: Ctx<'_>, fd: i32| {
             code(with(&mut c, |_, s| match s.files.get(fd)? {
@@ -332,24 +358,28 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_allocate",
         |_: Ctx<'_>, _fd: i32, _off: i64, _len: i64| NOTSUP as i32,
     )?;
-    l.func_wrap(MODULE, "fd_fdstat_get", |mut c: Ctx<'_>, fd: i32, out: i32| {
-        code(with(&mut c, |m, s| {
-            let d = s.files.get(fd)?;
-            let (filetype, append) = match d {
-                Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => {
-                    (FILETYPE_CHARACTER_DEVICE, false)
-                }
-                Descriptor::Dir { .. } => (FILETYPE_DIRECTORY, false),
-                Descriptor::File { append, .. } => (FILETYPE_REGULAR_FILE, *append),
-            };
-            let mut stat = [0u8; 24];
-            stat[0] = filetype;
-            stat[2..4].copy_from_slice(&(append as u16 * FDFLAGS_APPEND as u16).to_le_bytes());
-            stat[8..16].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
-            stat[16..24].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
-            m.put(out, &stat)
-        }))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "fd_fdstat_get",
+        |mut c: Ctx<'_>, fd: i32, out: i32| {
+            code(with(&mut c, |m, s| {
+                let d = s.files.get(fd)?;
+                let (filetype, append) = match d {
+                    Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => {
+                        (FILETYPE_CHARACTER_DEVICE, false)
+                    }
+                    Descriptor::Dir { .. } => (FILETYPE_DIRECTORY, false),
+                    Descriptor::File { append, .. } => (FILETYPE_REGULAR_FILE, *append),
+                };
+                let mut stat = [0u8; 24];
+                stat[0] = filetype;
+                stat[2..4].copy_from_slice(&(append as u16 * FDFLAGS_APPEND as u16).to_le_bytes());
+                stat[8..16].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
+                stat[16..24].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
+                m.put(out, &stat)
+            }))
+        },
+    )?;
     l.func_wrap(
         MODULE,
         "fd_fdstat_set_flags",
@@ -371,26 +401,30 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |_, s| s.files.get(fd).map(drop)))
         },
     )?;
-    l.func_wrap(MODULE, "fd_filestat_get", |mut c: Ctx<'_>, fd: i32, out: i32| {
-        code(with(&mut c, |m, s| {
-            let stat = match s.files.get(fd)? {
-                Descriptor::File { file, .. } => {
-                    let meta = file.metadata().map_err(|e| errno_of(&e))?;
-                    filestat(&meta)
-                }
-                Descriptor::Dir { .. } => {
-                    let path = s.files.dir_path(fd)?;
-                    filestat(&fs::metadata(path).map_err(|e| errno_of(&e))?)
-                }
-                _ => {
-                    let mut stat = [0u8; 64];
-                    stat[16] = FILETYPE_CHARACTER_DEVICE;
-                    stat
-                }
-            };
-            m.put(out, &stat)
-        }))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "fd_filestat_get",
+        |mut c: Ctx<'_>, fd: i32, out: i32| {
+            code(with(&mut c, |m, s| {
+                let stat = match s.files.get(fd)? {
+                    Descriptor::File { file, .. } => {
+                        let meta = file.metadata().map_err(|e| errno_of(&e))?;
+                        filestat(&meta)
+                    }
+                    Descriptor::Dir { .. } => {
+                        let path = s.files.dir_path(fd)?;
+                        filestat(&fs::metadata(path).map_err(|e| errno_of(&e))?)
+                    }
+                    _ => {
+                        let mut stat = [0u8; 64];
+                        stat[16] = FILETYPE_CHARACTER_DEVICE;
+                        stat
+                    }
+                };
+                m.put(out, &stat)
+            }))
+        },
+    )?;
     l.func_wrap(
         MODULE,
         "fd_filestat_set_size",
@@ -413,19 +447,23 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             }))
         },
     )?;
-    l.func_wrap(MODULE, "fd_prestat_get", |mut c: Ctx<'_>, fd: i32, out: i32| {
-        code(with(&mut c, |m, s| match s.files.get(fd)? {
-            Descriptor::Dir {
-                preopen: Some(name),
-                ..
-            } => {
-                let len = name.len() as u32;
-                m.put(out, &[0, 0, 0, 0])?;
-                m.put_u32(out.wrapping_add(4), len)
-            }
-            _ => Err(BADF),
-        }))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "fd_prestat_get",
+        |mut c: Ctx<'_>, fd: i32, out: i32| {
+            code(with(&mut c, |m, s| match s.files.get(fd)? {
+                Descriptor::Dir {
+                    preopen: Some(name),
+                    ..
+                } => {
+                    let len = name.len() as u32;
+                    m.put(out, &[0, 0, 0, 0])?;
+                    m.put_u32(out.wrapping_add(4), len)
+                }
+                _ => Err(BADF),
+            }))
+        },
+    )?;
     l.func_wrap(
         MODULE,
         "fd_prestat_dir_name",
@@ -601,7 +639,11 @@ fn read_dir_sorted(dir: &std::path::Path) -> Result<Vec<(String, u8, u64)>, Errn
     for entry in fs::read_dir(dir).map_err(|e| errno_of(&e))? {
         let entry = entry.map_err(|e| errno_of(&e))?;
         let filetype = entry.file_type().map_or(FILETYPE_UNKNOWN, filetype_of);
-        rest.push((entry.file_name().to_string_lossy().into_owned(), filetype, 0));
+        rest.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            filetype,
+            0,
+        ));
     }
     rest.sort();
     list.extend(rest);
@@ -638,7 +680,10 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     });
                     return m.put_u32(out, new as u32);
                 }
-                if !follow && host.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+                if !follow
+                    && host
+                        .symlink_metadata()
+                        .is_ok_and(|m| m.file_type().is_symlink())
                 {
                     return Err(LOOP);
                 }
@@ -688,7 +733,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          fst: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
-                let host = s.files.resolve(fd, &name, flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0)?;
+                let host = s
+                    .files
+                    .resolve(fd, &name, flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0)?;
                 let file = OpenOptions::new()
                     .write(true)
                     .open(&host)
@@ -801,8 +848,10 @@ fn define_unsupported(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "sock_send",
         |_: Ctx<'_>, _fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32| NOSYS as i32,
     )?;
-    l.func_wrap(MODULE, "sock_shutdown", |_: Ctx<'_>, _fd: i32, _how: i32| {
-        NOSYS as i32
-    })?;
+    l.func_wrap(
+        MODULE,
+        "sock_shutdown",
+        |_: Ctx<'_>, _fd: i32, _how: i32| NOSYS as i32,
+    )?;
     Ok(())
 }

@@ -33,7 +33,10 @@ pub enum Descriptor {
         preopen: Option<&'static str>,
     },
     /// An open file.
-    File { file: File, append: bool },
+    File {
+        file: File,
+        append: bool,
+    },
 }
 
 /// The descriptor table and the sandbox root.
@@ -147,7 +150,9 @@ impl Files {
         };
         let mut parent = root.clone();
         parent.extend(&parts);
-        let parent = parent.canonicalize().map_err(|e| super::abi::errno_of(&e))?;
+        let parent = parent
+            .canonicalize()
+            .map_err(|e| super::abi::errno_of(&e))?;
         if !parent.starts_with(&root) {
             return Err(NOTCAPABLE);
         }
@@ -186,8 +191,14 @@ mod tests {
             preopen: Some("."),
         });
 
-        assert_eq!(files.resolve(3, "inner/x", true).unwrap(), root.join("inner/x"));
-        assert_eq!(files.resolve(3, "inner/../y", true).unwrap(), root.join("y"));
+        assert_eq!(
+            files.resolve(3, "inner/x", true).unwrap(),
+            root.join("inner/x")
+        );
+        assert_eq!(
+            files.resolve(3, "inner/../y", true).unwrap(),
+            root.join("y")
+        );
         assert_eq!(files.resolve(3, "../etc/passwd", true), Err(NOTCAPABLE));
         assert_eq!(files.resolve(3, "inner/../../x", true), Err(NOTCAPABLE));
         assert_eq!(files.resolve(3, "/etc/passwd", true), Err(NOTCAPABLE));
@@ -201,7 +212,10 @@ mod tests {
             assert_eq!(files.resolve(3, "pw", true), Err(NOTCAPABLE));
             // Without `follow` the link itself is named (e.g. to unlink it).
             assert_eq!(files.resolve(3, "pw", false).unwrap(), root.join("pw"));
-            assert_eq!(files.resolve(3, "ok/z", true).unwrap(), root.join("inner/z"));
+            assert_eq!(
+                files.resolve(3, "ok/z", true).unwrap(),
+                root.join("inner/z")
+            );
         }
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what nyash needs beyond a Rust toolchain, on Debian/Ubuntu:
+#   - the musl Rust target and musl-tools, for the small static launcher
+#     (without them the build falls back to a larger glibc launcher);
+#   - binutils (`strip`), used by the test that strips a bundle;
+#   - hyperfine and GNU time, used by the benchmark scripts.
+# Safe to run again: it only adds what is missing.
+set -euo pipefail
+
+arch=$(uname -m)
+case "$arch" in
+  x86_64|aarch64) rustup target add "$arch-unknown-linux-musl" ;;
+  *) echo "note: no musl launcher for $arch; the glibc launcher will be used" ;;
+esac
+
+packages=(musl-tools binutils hyperfine time)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "note: please install ${missing[*]} with your package manager"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "installed: ${missing[*]}"
