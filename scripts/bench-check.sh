@@ -2,13 +2,17 @@
 # Benchmarks `nyash check` on a generated 100,000-line program and prints lines per second.
 #
 # Usage: scripts/bench-check.sh [LINES]
-# Environment: NYASH  the nyash binary (default: target/release/nyash). Any command that
+# Environment: NYASH  the nyash binary (default: target/debug/nyash, built here; the
+#                     front end is optimised in that profile). Any command that
 #                     accepts `check FILE` works.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 lines="${1:-100000}"
-nyash="${NYASH:-target/release/nyash}"
+if [ -z "${NYASH:-}" ]; then
+    cargo build --quiet -p nyash
+fi
+nyash="${NYASH:-target/debug/nyash}"
 program="$(mktemp -d)/big.nyash"
 
 python3 scripts/gen-big-program.py "$program" "$lines"

@@ -27,10 +27,12 @@ pub fn platform(triple: &str) -> (&str, &str) {
     let parts: Vec<&str> = triple.split('-').skip(1).collect();
     // `android` is more specific than the `linux` that precedes it in
     // triples such as `aarch64-linux-android`.
-    let os = ["android", "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd"]
-        .into_iter()
-        .find(|os| parts.contains(os))
-        .unwrap_or("");
+    let os = [
+        "android", "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd",
+    ]
+    .into_iter()
+    .find(|os| parts.contains(os))
+    .unwrap_or("");
     (arch, os)
 }
 
