@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what nyash needs beyond a Rust toolchain, on Debian/Ubuntu:
+#   - the wasm32-unknown-unknown target, for the Nyash guest runtime;
 #   - the musl Rust target and musl-tools, for the small static launcher
 #     (without them the build falls back to a larger glibc launcher);
 #   - binutils (`strip`), used by the test that strips a bundle;
@@ -9,7 +10,7 @@ set -euo pipefail
 
 arch=$(uname -m)
 case "$arch" in
-  x86_64|aarch64) rustup target add "$arch-unknown-linux-musl" ;;
+  x86_64|aarch64) rustup target add "$arch-unknown-linux-musl" wasm32-unknown-unknown ;;
   *) echo "note: no musl launcher for $arch; the glibc launcher will be used" ;;
 esac
 
