@@ -16,12 +16,15 @@
 //! Invariants: the core (lexer, parser, resolver) does no IO; every file is read through a
 //! [`source::SourceLoader`]. No input makes it panic, loop forever or overflow the stack:
 //! nesting is limited by [`parser::MAX_DEPTH`], and stored diagnostics by
-//! [`diagnostics::MAX_STORED`]. Nothing here knows about WebAssembly.
+//! [`diagnostics::MAX_STORED`]. The front end knows nothing about WebAssembly;
+//! [`ir`] and [`codegen`] compile a checked program to a WASI preview 1 module ([`compile`]).
 
 pub mod ast;
 pub mod builtins;
 mod check;
+pub mod codegen;
 pub mod diagnostics;
+pub mod ir;
 pub mod lexer;
 mod load;
 pub mod parser;
@@ -31,5 +34,6 @@ pub mod source;
 pub mod token;
 
 pub use check::{check_command, report};
+pub use codegen::{compile, compile_checked, compile_with, CompileFailure};
 pub use load::{load_program, Checked, MAX_FILE_SIZE};
 pub use source::{FsLoader, MemoryLoader, SourceLoader};

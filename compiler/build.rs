@@ -1,0 +1,70 @@
+//! Builds the guest runtime (`guest/`, package `nyash-guest`) for `wasm32-unknown-unknown`
+//! and exposes its path to the compiler as `NYASH_GUEST_WASM`, which `include_bytes!` embeds.
+//!
+//! The guest is a separate cargo build with its own target directory, as `bundler/build.rs`
+//! does for the launcher stub: it has its own workspace and lock file, and flags meant for
+//! the host (RUSTFLAGS, wrappers) must not leak into a wasm build.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    let guest = workspace.join("guest");
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace.join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("guest-build");
+    for path in ["src", "build.rs", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", guest.join(path).display());
+    }
+
+    let target = "wasm32-unknown-unknown";
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let installed =
+        sysroot.is_some_and(|s| PathBuf::from(s).join("lib/rustlib").join(target).is_dir());
+    assert!(
+        installed,
+        "the Rust target {target} is not installed; the Nyash guest runtime needs it. \
+         Run `scripts/setup.sh` (or `rustup target add {target}`)."
+    );
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&guest)
+        .args(["build", "--release", "--locked", "--target", target])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_MAKEFLAGS")
+        .status()
+        .expect("running cargo to build the Nyash guest runtime");
+    assert!(
+        status.success(),
+        "building the Nyash guest runtime (guest/) failed"
+    );
+    let wasm = target_dir
+        .join(target)
+        .join("release")
+        .join("nyash_guest.wasm");
+    println!("cargo:rustc-env=NYASH_GUEST_WASM={}", wasm.display());
+}

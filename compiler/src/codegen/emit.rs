@@ -1,0 +1,1362 @@
+//! IR to WebAssembly function bodies.
+//!
+//! Calling convention: every Nyash function takes `(me?, params…)` and returns one value,
+//! each value a pair `(tag: i32, bits: i64)` (multi-value). Arguments and results are owned
+//! (one reference each). Errors: a raising operation sets the runtime's pending flag and
+//! returns; compiled code checks the flag after every operation that can raise, records one
+//! trace frame for the function (`ny_trace`), and branches to the innermost handler: a
+//! `try` handler, or the function's unwind block, which releases the locals and returns.
+
+use std::collections::HashMap;
+
+use wasm_encoder::{BlockType, ConstExpr, Function, GlobalType, Instruction as I, MemArg, ValType};
+
+use super::merge::Addition;
+use super::runtime::RuntimeInfo;
+use crate::ir::{BinOp, Catch, ClassId, Const, Expr, FuncId, Program, SiteId, Stmt, StrId};
+
+const TAG_VOID: i32 = 0;
+const TAG_NULL: i32 = 1;
+const TAG_BOOL: i32 = 2;
+const TAG_INT: i32 = 3;
+const TAG_FLOAT: i32 = 4;
+const TAG_OBJ: i32 = 5;
+/// Tag of a global that has never been assigned.
+const TAG_UNSET: i32 = 0xff;
+const KIND_INSTANCE: i32 = 4;
+/// Deepest Nyash call nesting before `stack overflow` is raised.
+pub const MAX_DEPTH: i32 = 2500;
+
+const OFF_PENDING: u64 = 0;
+const OFF_RET_TAG: u64 = 4;
+const OFF_DEPTH: u64 = 8;
+const OFF_RET_BITS: u64 = 16;
+const OFF_ARGS: u64 = 24;
+
+fn mem(offset: u64, align: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    }
+}
+
+/// Where each piece of the program lives in the merged module.
+pub struct Emitter<'p> {
+    prog: &'p Program,
+    rt: RuntimeInfo,
+    types: HashMap<(Vec<ValType>, Vec<ValType>), u32>,
+    type_list: Vec<(Vec<ValType>, Vec<ValType>)>,
+    /// Bodies of added functions, by position (absolute index = runtime count + position).
+    bodies: Vec<Option<(u32, Function)>>,
+    helpers: HashMap<String, u32>,
+    pending_helpers: Vec<(u32, Helper)>,
+    globals: Vec<(GlobalType, ConstExpr)>,
+    data: Vec<u8>,
+    data_base: u32,
+    strings: HashMap<String, (u32, u32)>,
+    /// Global index of each string literal's object pointer.
+    str_globals: HashMap<StrId, u32>,
+    /// Global index (tag; bits is +1) of each Nyash global.
+    var_globals: Vec<u32>,
+    static_globals: HashMap<ClassId, u32>,
+    include_globals: HashMap<u32, u32>,
+}
+
+#[derive(Clone)]
+enum Helper {
+    Drop,
+    Dup,
+    Truthy,
+    Method(StrId, u32),
+    FieldGet(StrId),
+    FieldSet(StrId),
+    Static(ClassId),
+    New(ClassId),
+    NewBuiltin(u32),
+    Callback,
+}
+
+fn pair(n: usize) -> Vec<ValType> {
+    let mut v = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        v.push(ValType::I32);
+        v.push(ValType::I64);
+    }
+    v
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Label {
+    Other,
+    Unwind,
+    Exit,
+    Break,
+    Continue,
+}
+
+struct Ctx {
+    labels: Vec<Label>,
+    /// Positions in `labels` of the active error handlers (innermost last).
+    handlers: Vec<usize>,
+    /// Active `finally` blocks with the label depth of their `try`.
+    finallies: Vec<(usize, Vec<Stmt>)>,
+    scratch: u32,
+}
+
+impl Ctx {
+    fn br_to(&self, pos: usize) -> u32 {
+        (self.labels.len() - 1 - pos) as u32
+    }
+    fn find(&self, l: Label) -> Option<usize> {
+        self.labels.iter().rposition(|&x| x == l)
+    }
+    fn at(&self) -> u32 {
+        self.scratch
+    }
+    fn ab(&self) -> u32 {
+        self.scratch + 1
+    }
+    fn bt(&self) -> u32 {
+        self.scratch + 2
+    }
+    fn bb(&self) -> u32 {
+        self.scratch + 3
+    }
+    fn sb(&self) -> u32 {
+        self.scratch + 5
+    }
+    fn rt(&self) -> u32 {
+        self.scratch + 6
+    }
+    fn rb(&self) -> u32 {
+        self.scratch + 7
+    }
+}
+
+impl<'p> Emitter<'p> {
+    /// Prepares to emit `prog` on top of the runtime described by `rt`.
+    pub fn new(prog: &'p Program, rt: RuntimeInfo) -> Emitter<'p> {
+        let data_base = (rt.memory_min_pages * 65536) as u32;
+        Emitter {
+            prog,
+            rt,
+            types: HashMap::new(),
+            type_list: Vec::new(),
+            bodies: Vec::new(),
+            helpers: HashMap::new(),
+            pending_helpers: Vec::new(),
+            globals: Vec::new(),
+            data: Vec::new(),
+            data_base,
+            strings: HashMap::new(),
+            str_globals: HashMap::new(),
+            var_globals: Vec::new(),
+            static_globals: HashMap::new(),
+            include_globals: HashMap::new(),
+        }
+    }
+
+    fn ty(&mut self, params: Vec<ValType>, results: Vec<ValType>) -> u32 {
+        let key = (params, results);
+        if let Some(&t) = self.types.get(&key) {
+            return t;
+        }
+        let t = self.rt.type_count + self.type_list.len() as u32;
+        self.type_list.push(key.clone());
+        self.types.insert(key, t);
+        t
+    }
+
+    fn reserve(&mut self) -> u32 {
+        self.bodies.push(None);
+        self.rt.function_count + self.bodies.len() as u32 - 1
+    }
+
+    fn define(&mut self, index: u32, ty: u32, f: Function) {
+        let pos = (index - self.rt.function_count) as usize;
+        self.bodies[pos] = Some((ty, f));
+    }
+
+    fn global(&mut self, ty: ValType, init: ConstExpr) -> u32 {
+        self.globals.push((
+            GlobalType {
+                val_type: ty,
+                mutable: true,
+                shared: false,
+            },
+            init,
+        ));
+        self.rt.global_count + self.globals.len() as u32 - 1
+    }
+
+    /// Places a string in the data segment; returns its address and length.
+    fn string(&mut self, s: &str) -> (u32, u32) {
+        if let Some(&r) = self.strings.get(s) {
+            return r;
+        }
+        let addr = self.data_base + self.data.len() as u32;
+        self.data.extend_from_slice(s.as_bytes());
+        let r = (addr, s.len() as u32);
+        self.strings.insert(s.to_string(), r);
+        r
+    }
+
+    fn helper(&mut self, key: String, h: Helper) -> u32 {
+        if let Some(&f) = self.helpers.get(&key) {
+            return f;
+        }
+        let f = self.reserve();
+        self.helpers.insert(key, f);
+        self.pending_helpers.push((f, h));
+        f
+    }
+
+    fn drop_fn(&mut self) -> u32 {
+        self.helper("drop".into(), Helper::Drop)
+    }
+    fn dup_fn(&mut self) -> u32 {
+        self.helper("dup".into(), Helper::Dup)
+    }
+    fn truthy_fn(&mut self) -> u32 {
+        self.helper("truthy".into(), Helper::Truthy)
+    }
+
+    /// Emits the whole program; returns what the merge step appends.
+    pub fn emit(mut self) -> Addition {
+        let prog = self.prog;
+        // User functions take the first indices, in IR order.
+        for _ in &prog.functions {
+            self.reserve();
+        }
+        for i in 0..prog.globals.len() {
+            let t = self.global(ValType::I32, ConstExpr::i32_const(TAG_UNSET));
+            self.global(ValType::I64, ConstExpr::i64_const(0));
+            let _ = i;
+            self.var_globals.push(t);
+        }
+        for (i, _) in prog.strings.iter().enumerate() {
+            let g = self.global(ValType::I32, ConstExpr::i32_const(0));
+            self.str_globals.insert(i as StrId, g);
+        }
+        for (i, c) in prog.classes.iter().enumerate() {
+            if c.is_static {
+                let g = self.global(ValType::I32, ConstExpr::i32_const(0));
+                self.static_globals.insert(i as ClassId, g);
+            }
+        }
+        for (file, _) in prog.top_levels.iter().enumerate() {
+            let g = self.global(ValType::I32, ConstExpr::i32_const(0));
+            self.include_globals.insert(file as u32, g);
+        }
+        for (i, f) in prog.functions.iter().enumerate() {
+            let index = self.rt.function_count + i as u32;
+            let nparams = f.arity as usize + usize::from(f.has_me);
+            let ty = self.ty(pair(nparams), pair(1));
+            let body = self.function(i as FuncId);
+            self.define(index, ty, body);
+        }
+        let callback = self.helper("callback".into(), Helper::Callback);
+        let start = self.start(callback);
+        while let Some((f, h)) = self.pending_helpers.pop() {
+            let (ty, body) = self.helper_body(h);
+            self.define(f, ty, body);
+        }
+        let functions = self
+            .bodies
+            .into_iter()
+            .map(|b| b.expect("every reserved function is defined"))
+            .collect();
+        Addition {
+            types: self.type_list,
+            functions,
+            globals: self.globals,
+            table_entries: vec![callback],
+            data: self.data,
+            data_base: self.data_base,
+            start,
+        }
+    }
+
+    fn start(&mut self, callback: u32) -> u32 {
+        let prog = self.prog;
+        let index = self.reserve();
+        let ty = self.ty(vec![], vec![]);
+        let mut f = Function::new([(1, ValType::I32)]);
+        let table_index = super::merge::table_base(&self.rt);
+        let _ = callback;
+        f.instruction(&I::I32Const(table_index as i32));
+        f.instruction(&I::Call(self.rt.func("ny_init")));
+        for (i, c) in prog.classes.iter().enumerate() {
+            let (p, l) = self.string(&c.name);
+            let flags = i32::from(c.methods.contains_key("toString"))
+                | (i32::from(c.methods.contains_key("fini")) << 1);
+            for v in [i as i32, p as i32, l as i32, c.fields.len() as i32, flags] {
+                f.instruction(&I::I32Const(v));
+            }
+            f.instruction(&I::Call(self.rt.func("ny_class")));
+        }
+        for (i, s) in prog.strings.iter().enumerate() {
+            let (p, l) = self.string(s);
+            f.instruction(&I::I32Const(p as i32));
+            f.instruction(&I::I32Const(l as i32));
+            f.instruction(&I::Call(self.rt.func("ny_str_static")));
+            f.instruction(&I::GlobalSet(self.str_globals[&(i as StrId)]));
+        }
+        let drop = self.drop_fn();
+        let state = self.rt.state_addr as i32;
+        let check = |f: &mut Function, rt: &RuntimeInfo| {
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::I32Load(mem(OFF_PENDING, 2)));
+            f.instruction(&I::If(BlockType::Empty));
+            f.instruction(&I::Call(rt.func("ny_uncaught")));
+            f.instruction(&I::End);
+        };
+        if let Some(&top) = prog.top_levels.first() {
+            f.instruction(&I::I32Const(1));
+            f.instruction(&I::GlobalSet(self.include_globals[&0]));
+            f.instruction(&I::Call(self.rt.function_count + top));
+            f.instruction(&I::Call(drop));
+            check(&mut f, &self.rt);
+        }
+        if let Some((main, class, takes_args)) = prog.main {
+            let st = self.helper(format!("static{class}"), Helper::Static(class));
+            f.instruction(&I::Call(st));
+            f.instruction(&I::LocalSet(0));
+            check(&mut f, &self.rt);
+            f.instruction(&I::I32Const(TAG_OBJ));
+            f.instruction(&I::LocalGet(0));
+            f.instruction(&I::I64ExtendI32U);
+            f.instruction(&I::Call(self.dup_fn()));
+            if takes_args {
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::Call(self.rt.func("ny_main_args")));
+                f.instruction(&I::I64ExtendI32U);
+            }
+            f.instruction(&I::Call(self.rt.function_count + main));
+            f.instruction(&I::Call(drop));
+            check(&mut f, &self.rt);
+        }
+        f.instruction(&I::Call(self.rt.func("ny_finish")));
+        f.instruction(&I::End);
+        self.define(index, ty, f);
+        index
+    }
+
+    fn function(&mut self, id: FuncId) -> Function {
+        let prog = self.prog;
+        let func = &prog.functions[id as usize];
+        let nslots = func.locals.len() as u32;
+        let nparams = func.arity + u32::from(func.has_me);
+        let mut locals = Vec::new();
+        for _ in nparams..nslots {
+            locals.push((1, ValType::I32));
+            locals.push((1, ValType::I64));
+        }
+        // Scratch: at, ab, bt, bb, st, sb, rt, rb.
+        for _ in 0..4 {
+            locals.push((1, ValType::I32));
+            locals.push((1, ValType::I64));
+        }
+        let mut f = Function::new(locals);
+        let mut cx = Ctx {
+            labels: Vec::new(),
+            handlers: Vec::new(),
+            finallies: Vec::new(),
+            scratch: 2 * nslots,
+        };
+        let state = self.rt.state_addr as i32;
+        f.instruction(&I::Block(BlockType::Empty));
+        cx.labels.push(Label::Exit);
+        f.instruction(&I::Block(BlockType::Empty));
+        cx.labels.push(Label::Unwind);
+        cx.handlers.push(1);
+        // depth += 1; overflow check.
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::I32Const(1));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::I32Const(MAX_DEPTH));
+        f.instruction(&I::I32GtU);
+        f.instruction(&I::If(BlockType::Empty));
+        cx.labels.push(Label::Other);
+        f.instruction(&I::Call(self.rt.func("ny_stack_overflow")));
+        f.instruction(&I::Br(cx.br_to(1)));
+        f.instruction(&I::End);
+        cx.labels.pop();
+        for s in &func.body {
+            self.stmt(&mut f, &mut cx, s);
+        }
+        f.instruction(&I::Br(cx.br_to(0)));
+        f.instruction(&I::End);
+        cx.labels.pop();
+        // Unwinding: the result is void.
+        let drop = self.drop_fn();
+        f.instruction(&I::LocalGet(cx.rt()));
+        f.instruction(&I::LocalGet(cx.rb()));
+        f.instruction(&I::Call(drop));
+        f.instruction(&I::I32Const(TAG_VOID));
+        f.instruction(&I::LocalSet(cx.rt()));
+        f.instruction(&I::End);
+        cx.labels.pop();
+        for s in 0..nslots {
+            f.instruction(&I::LocalGet(2 * s));
+            f.instruction(&I::LocalGet(2 * s + 1));
+            f.instruction(&I::Call(drop));
+        }
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::I32Const(1));
+        f.instruction(&I::I32Sub);
+        f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::LocalGet(cx.rt()));
+        f.instruction(&I::LocalGet(cx.rb()));
+        f.instruction(&I::End);
+        f
+    }
+
+    /// After an operation that can raise: on a pending error, record the frame and branch
+    /// to the innermost handler.
+    fn check(&mut self, f: &mut Function, cx: &mut Ctx, site: SiteId) {
+        let frame = self.prog.sites[site as usize].clone();
+        let (p, l) = self.string(&frame);
+        f.instruction(&I::I32Const(self.rt.state_addr as i32));
+        f.instruction(&I::I32Load(mem(OFF_PENDING, 2)));
+        f.instruction(&I::If(BlockType::Empty));
+        cx.labels.push(Label::Other);
+        f.instruction(&I::I32Const(p as i32));
+        f.instruction(&I::I32Const(l as i32));
+        f.instruction(&I::Call(self.rt.func("ny_trace")));
+        let h = *cx.handlers.last().unwrap();
+        f.instruction(&I::Br(cx.br_to(h)));
+        f.instruction(&I::End);
+        cx.labels.pop();
+    }
+
+    /// Reads the tag a runtime function left in `ret_tag`, putting the pair in order.
+    fn ret_pair(&mut self, f: &mut Function, cx: &Ctx) {
+        f.instruction(&I::LocalSet(cx.sb()));
+        f.instruction(&I::I32Const(self.rt.state_addr as i32));
+        f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+        f.instruction(&I::LocalGet(cx.sb()));
+    }
+
+    fn run_finally(&mut self, f: &mut Function, cx: &mut Ctx, down_to: usize) {
+        // Innermost first; each finally runs outside its own try.
+        let mut saved = Vec::new();
+        while let Some((pos, body)) = cx.finallies.last().cloned() {
+            if pos < down_to {
+                break;
+            }
+            cx.finallies.pop();
+            for s in &body {
+                self.stmt(f, cx, s);
+            }
+            saved.push((pos, body));
+        }
+        while let Some(e) = saved.pop() {
+            cx.finallies.push(e);
+        }
+    }
+
+    fn stmts(&mut self, f: &mut Function, cx: &mut Ctx, body: &[Stmt]) {
+        for s in body {
+            self.stmt(f, cx, s);
+        }
+    }
+
+    fn set_local(&mut self, f: &mut Function, slot: u32) {
+        let drop = self.drop_fn();
+        f.instruction(&I::LocalGet(2 * slot));
+        f.instruction(&I::LocalGet(2 * slot + 1));
+        f.instruction(&I::Call(drop));
+        f.instruction(&I::LocalSet(2 * slot + 1));
+        f.instruction(&I::LocalSet(2 * slot));
+    }
+
+    fn stmt(&mut self, f: &mut Function, cx: &mut Ctx, s: &Stmt) {
+        let drop = self.drop_fn();
+        match s {
+            Stmt::Expr(e) => {
+                self.expr(f, cx, e);
+                f.instruction(&I::Call(drop));
+            }
+            Stmt::ResultOf(e) => {
+                self.expr(f, cx, e);
+                let r = cx.rt() / 2;
+                self.set_local(f, r);
+            }
+            Stmt::SetLocal(slot, e) => {
+                self.expr(f, cx, e);
+                self.set_local(f, *slot);
+            }
+            Stmt::SetGlobal(g, e) => {
+                self.expr(f, cx, e);
+                let t = self.var_globals[*g as usize];
+                f.instruction(&I::GlobalGet(t));
+                f.instruction(&I::GlobalGet(t + 1));
+                f.instruction(&I::Call(drop));
+                f.instruction(&I::GlobalSet(t + 1));
+                f.instruction(&I::GlobalSet(t));
+            }
+            Stmt::SetField {
+                obj,
+                field,
+                value,
+                site,
+            } => {
+                self.expr(f, cx, value);
+                self.expr(f, cx, obj);
+                let h = self.helper(format!("fset:{field}"), Helper::FieldSet(*field));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Stmt::If(c, t, e) => {
+                self.cond(f, cx, c);
+                f.instruction(&I::If(BlockType::Empty));
+                cx.labels.push(Label::Other);
+                self.stmts(f, cx, t);
+                if !e.is_empty() {
+                    f.instruction(&I::Else);
+                    self.stmts(f, cx, e);
+                }
+                f.instruction(&I::End);
+                cx.labels.pop();
+            }
+            Stmt::Loop(c, body) => {
+                f.instruction(&I::Block(BlockType::Empty));
+                cx.labels.push(Label::Break);
+                f.instruction(&I::Loop(BlockType::Empty));
+                cx.labels.push(Label::Continue);
+                if let Some(c) = c {
+                    self.cond(f, cx, c);
+                    f.instruction(&I::I32Eqz);
+                    f.instruction(&I::BrIf(1));
+                }
+                self.stmts(f, cx, body);
+                f.instruction(&I::Br(0));
+                f.instruction(&I::End);
+                cx.labels.pop();
+                f.instruction(&I::End);
+                cx.labels.pop();
+            }
+            Stmt::Break | Stmt::Continue => {
+                let l = if matches!(s, Stmt::Break) {
+                    Label::Break
+                } else {
+                    Label::Continue
+                };
+                if let Some(pos) = cx.find(l) {
+                    self.run_finally(f, cx, pos);
+                    f.instruction(&I::Br(cx.br_to(pos)));
+                }
+            }
+            Stmt::Return(e) => {
+                self.expr(f, cx, e);
+                let r = cx.rt() / 2;
+                self.set_local(f, r);
+                self.run_finally(f, cx, 0);
+                let exit = cx.find(Label::Exit).unwrap();
+                f.instruction(&I::Br(cx.br_to(exit)));
+            }
+            Stmt::Print(e, site) => {
+                self.expr(f, cx, e);
+                f.instruction(&I::Call(self.rt.func("ny_print")));
+                self.check(f, cx, *site);
+            }
+            Stmt::Throw(e, site) => {
+                self.expr(f, cx, e);
+                f.instruction(&I::Call(self.rt.func("ny_throw")));
+                self.check(f, cx, *site);
+            }
+            Stmt::Include(file, site) => {
+                let g = self.include_globals[file];
+                f.instruction(&I::GlobalGet(g));
+                f.instruction(&I::I32Eqz);
+                f.instruction(&I::If(BlockType::Empty));
+                cx.labels.push(Label::Other);
+                f.instruction(&I::I32Const(1));
+                f.instruction(&I::GlobalSet(g));
+                let top = self.prog.top_levels[*file as usize];
+                f.instruction(&I::Call(self.rt.function_count + top));
+                f.instruction(&I::Call(drop));
+                self.check(f, cx, *site);
+                f.instruction(&I::End);
+                cx.labels.pop();
+            }
+            Stmt::Try {
+                body,
+                catches,
+                finally,
+            } => self.try_stmt(f, cx, body, catches, finally),
+        }
+    }
+
+    fn try_stmt(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        body: &[Stmt],
+        catches: &[Catch],
+        finally: &[Stmt],
+    ) {
+        let outer = *cx.handlers.last().unwrap();
+        f.instruction(&I::Block(BlockType::Empty));
+        cx.labels.push(Label::Other);
+        let end = cx.labels.len() - 1;
+        f.instruction(&I::Block(BlockType::Empty));
+        cx.labels.push(Label::Other);
+        let handler = cx.labels.len() - 1;
+        cx.handlers.push(handler);
+        if !finally.is_empty() {
+            cx.finallies.push((handler, finally.to_vec()));
+        }
+        self.stmts(f, cx, body);
+        if !finally.is_empty() {
+            cx.finallies.pop();
+        }
+        cx.handlers.pop();
+        self.stmts(f, cx, finally);
+        f.instruction(&I::Br(cx.br_to(end)));
+        f.instruction(&I::End);
+        cx.labels.pop();
+        // An error is pending here.
+        for c in catches {
+            let matches_all = c.classes.is_none();
+            if matches_all {
+                f.instruction(&I::I32Const(1));
+            } else {
+                let classes = c.classes.clone().unwrap_or_default();
+                f.instruction(&I::Call(self.rt.func("ny_error_class")));
+                f.instruction(&I::LocalSet(cx.at()));
+                f.instruction(&I::I32Const(0));
+                for cid in classes {
+                    f.instruction(&I::LocalGet(cx.at()));
+                    f.instruction(&I::I32Const(cid as i32));
+                    f.instruction(&I::I32Eq);
+                    f.instruction(&I::I32Or);
+                }
+            }
+            f.instruction(&I::If(BlockType::Empty));
+            cx.labels.push(Label::Other);
+            f.instruction(&I::Call(self.rt.func("ny_catch")));
+            self.ret_pair(f, cx);
+            self.set_local(f, c.var);
+            f.instruction(&I::Block(BlockType::Empty));
+            cx.labels.push(Label::Other);
+            let h2 = cx.labels.len() - 1;
+            cx.handlers.push(h2);
+            if !finally.is_empty() {
+                cx.finallies.push((h2, finally.to_vec()));
+            }
+            self.stmts(f, cx, &c.body);
+            if !finally.is_empty() {
+                cx.finallies.pop();
+            }
+            cx.handlers.pop();
+            self.stmts(f, cx, finally);
+            f.instruction(&I::Br(cx.br_to(end)));
+            f.instruction(&I::End);
+            cx.labels.pop();
+            self.finally_then_propagate(f, cx, finally, outer);
+            f.instruction(&I::End);
+            cx.labels.pop();
+        }
+        self.finally_then_propagate(f, cx, finally, outer);
+        f.instruction(&I::End);
+        cx.labels.pop();
+    }
+
+    fn finally_then_propagate(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        finally: &[Stmt],
+        outer: usize,
+    ) {
+        if !finally.is_empty() {
+            f.instruction(&I::Call(self.rt.func("ny_error_suspend")));
+            self.stmts(f, cx, finally);
+            f.instruction(&I::Call(self.rt.func("ny_error_resume")));
+        }
+        f.instruction(&I::Br(cx.br_to(outer)));
+    }
+
+    /// Evaluates a condition to an i32 (R6 truthiness).
+    fn cond(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
+        self.expr(f, cx, e);
+        let t = self.truthy_fn();
+        f.instruction(&I::Call(t));
+    }
+
+    fn expr(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
+        match e {
+            Expr::Const(c) => match *c {
+                Const::Void => {
+                    f.instruction(&I::I32Const(TAG_VOID));
+                    f.instruction(&I::I64Const(0));
+                }
+                Const::Null => {
+                    f.instruction(&I::I32Const(TAG_NULL));
+                    f.instruction(&I::I64Const(0));
+                }
+                Const::Bool(b) => {
+                    f.instruction(&I::I32Const(TAG_BOOL));
+                    f.instruction(&I::I64Const(i64::from(b)));
+                }
+                Const::Int(i) => {
+                    f.instruction(&I::I32Const(TAG_INT));
+                    f.instruction(&I::I64Const(i));
+                }
+                Const::Float(x) => {
+                    f.instruction(&I::I32Const(TAG_FLOAT));
+                    f.instruction(&I::I64Const(x.to_bits() as i64));
+                }
+                Const::Str(s) => {
+                    f.instruction(&I::I32Const(TAG_OBJ));
+                    f.instruction(&I::GlobalGet(self.str_globals[&s]));
+                    f.instruction(&I::I64ExtendI32U);
+                }
+            },
+            Expr::Local(slot) => {
+                f.instruction(&I::LocalGet(2 * slot));
+                f.instruction(&I::LocalGet(2 * slot + 1));
+                let dup = self.dup_fn();
+                f.instruction(&I::Call(dup));
+            }
+            Expr::Global(g, site) => {
+                let t = self.var_globals[*g as usize];
+                f.instruction(&I::GlobalGet(t));
+                f.instruction(&I::I32Const(TAG_UNSET));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::If(BlockType::Empty));
+                cx.labels.push(Label::Other);
+                let msg = format!("Undefined variable '{}'", self.prog.globals[*g as usize]);
+                let (p, l) = self.string(&msg);
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_raise")));
+                f.instruction(&I::End);
+                cx.labels.pop();
+                self.check(f, cx, *site);
+                f.instruction(&I::GlobalGet(t));
+                f.instruction(&I::GlobalGet(t + 1));
+                let dup = self.dup_fn();
+                f.instruction(&I::Call(dup));
+            }
+            Expr::Static(class, site) => {
+                let h = self.helper(format!("static{class}"), Helper::Static(*class));
+                f.instruction(&I::Call(h));
+                f.instruction(&I::LocalSet(cx.at()));
+                self.check(f, cx, *site);
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::LocalGet(cx.at()));
+                f.instruction(&I::I64ExtendI32U);
+                let dup = self.dup_fn();
+                f.instruction(&I::Call(dup));
+            }
+            Expr::Binary(op, a, b, site) => {
+                self.expr(f, cx, a);
+                self.expr(f, cx, b);
+                self.binary(f, cx, *op, *site);
+            }
+            Expr::Neg(a, site) => {
+                self.expr(f, cx, a);
+                f.instruction(&I::Call(self.rt.func("ny_neg")));
+                self.ret_pair(f, cx);
+                self.check(f, cx, *site);
+            }
+            Expr::Not(a) => {
+                self.cond(f, cx, a);
+                f.instruction(&I::I32Eqz);
+                self.bool_from_i32(f, cx);
+            }
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                let is_and = matches!(e, Expr::And(..));
+                self.cond(f, cx, a);
+                if !is_and {
+                    f.instruction(&I::I32Eqz);
+                }
+                f.instruction(&I::If(BlockType::Result(ValType::I32)));
+                cx.labels.push(Label::Other);
+                self.cond(f, cx, b);
+                f.instruction(&I::Else);
+                f.instruction(&I::I32Const(i32::from(!is_and)));
+                f.instruction(&I::End);
+                cx.labels.pop();
+                self.bool_from_i32(f, cx);
+            }
+            Expr::Call(func, args, site) => {
+                for a in args {
+                    self.expr(f, cx, a);
+                }
+                f.instruction(&I::Call(self.rt.function_count + func));
+                self.check(f, cx, *site);
+            }
+            Expr::Method {
+                recv,
+                name,
+                args,
+                site,
+            } => {
+                self.expr(f, cx, recv);
+                for a in args {
+                    self.expr(f, cx, a);
+                }
+                let n = args.len() as u32;
+                let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Expr::Field(obj, name, site) => {
+                self.expr(f, cx, obj);
+                let h = self.helper(format!("fget:{name}"), Helper::FieldGet(*name));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Expr::New(class, args, site) => {
+                for a in args {
+                    self.expr(f, cx, a);
+                }
+                let h = self.helper(format!("new{class}"), Helper::New(*class));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Expr::NewBuiltin(name, args, site) => {
+                let (p, l) = self.string(&self.prog.strings[*name as usize].clone());
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                for a in args {
+                    self.expr(f, cx, a);
+                }
+                let n = args.len() as u32;
+                let h = self.helper(format!("newb{n}"), Helper::NewBuiltin(n));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Expr::IsType(v, ty) | Expr::AsType(v, ty) => {
+                self.expr(f, cx, v);
+                let (p, l) = self.string(&self.prog.strings[*ty as usize].clone());
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                if matches!(e, Expr::IsType(..)) {
+                    f.instruction(&I::Call(self.rt.func("ny_is_type")));
+                    self.bool_from_i32(f, cx);
+                } else {
+                    f.instruction(&I::Call(self.rt.func("ny_as_type")));
+                    self.ret_pair(f, cx);
+                }
+            }
+            Expr::Raise(msg, args, site) => {
+                let drop = self.drop_fn();
+                for a in args {
+                    self.expr(f, cx, a);
+                    f.instruction(&I::Call(drop));
+                }
+                let (p, l) = self.string(&self.prog.strings[*msg as usize].clone());
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_raise")));
+                self.check(f, cx, *site);
+                f.instruction(&I::I32Const(TAG_VOID));
+                f.instruction(&I::I64Const(0));
+            }
+        }
+    }
+
+    fn bool_from_i32(&mut self, f: &mut Function, cx: &Ctx) {
+        f.instruction(&I::I64ExtendI32U);
+        f.instruction(&I::LocalSet(cx.sb()));
+        f.instruction(&I::I32Const(TAG_BOOL));
+        f.instruction(&I::LocalGet(cx.sb()));
+    }
+
+    fn binary(&mut self, f: &mut Function, cx: &mut Ctx, op: BinOp, site: SiteId) {
+        let code = match op {
+            BinOp::Add => 0,
+            BinOp::Sub => 1,
+            BinOp::Mul => 2,
+            BinOp::Div => 3,
+            BinOp::Rem => 4,
+            BinOp::Eq => 5,
+            BinOp::Ne => 6,
+            BinOp::Lt => 7,
+            BinOp::Le => 8,
+            BinOp::Gt => 9,
+            BinOp::Ge => 10,
+        };
+        f.instruction(&I::LocalSet(cx.bb()));
+        f.instruction(&I::LocalSet(cx.bt()));
+        f.instruction(&I::LocalSet(cx.ab()));
+        f.instruction(&I::LocalSet(cx.at()));
+        // Int fast path, inline.
+        let fast = !matches!(op, BinOp::Div | BinOp::Rem);
+        if fast {
+            f.instruction(&I::LocalGet(cx.at()));
+            f.instruction(&I::I32Const(TAG_INT));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::LocalGet(cx.bt()));
+            f.instruction(&I::I32Const(TAG_INT));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::I32And);
+            let ty = self.ty(vec![], pair(1));
+            f.instruction(&I::If(BlockType::FunctionType(ty)));
+            cx.labels.push(Label::Other);
+            let arith = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul);
+            f.instruction(&I::I32Const(if arith { TAG_INT } else { TAG_BOOL }));
+            f.instruction(&I::LocalGet(cx.ab()));
+            f.instruction(&I::LocalGet(cx.bb()));
+            f.instruction(&match op {
+                BinOp::Add => I::I64Add,
+                BinOp::Sub => I::I64Sub,
+                BinOp::Mul => I::I64Mul,
+                BinOp::Eq => I::I64Eq,
+                BinOp::Ne => I::I64Ne,
+                BinOp::Lt => I::I64LtS,
+                BinOp::Le => I::I64LeS,
+                BinOp::Gt => I::I64GtS,
+                _ => I::I64GeS,
+            });
+            if !arith {
+                f.instruction(&I::I64ExtendI32U);
+            }
+            f.instruction(&I::Else);
+        }
+        f.instruction(&I::I32Const(code));
+        f.instruction(&I::LocalGet(cx.at()));
+        f.instruction(&I::LocalGet(cx.ab()));
+        f.instruction(&I::LocalGet(cx.bt()));
+        f.instruction(&I::LocalGet(cx.bb()));
+        f.instruction(&I::Call(self.rt.func("ny_binop")));
+        self.ret_pair(f, cx);
+        self.check(f, cx, site);
+        if fast {
+            f.instruction(&I::End);
+            cx.labels.pop();
+        }
+    }
+
+    fn helper_body(&mut self, h: Helper) -> (u32, Function) {
+        let state = self.rt.state_addr as i32;
+        let prog = self.prog;
+        match h {
+            Helper::Drop => {
+                let ty = self.ty(pair(1), vec![]);
+                let mut f = Function::new([]);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::If(BlockType::Empty));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I32WrapI64);
+                f.instruction(&I::Call(self.rt.func("ny_release")));
+                f.instruction(&I::End);
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::Dup => {
+                let ty = self.ty(pair(1), pair(1));
+                let mut f = Function::new([]);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::If(BlockType::Empty));
+                // rc += 1, inline.
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I32WrapI64);
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I32WrapI64);
+                f.instruction(&I::I32Load(mem(0, 2)));
+                f.instruction(&I::I32Const(1));
+                f.instruction(&I::I32Add);
+                f.instruction(&I::I32Store(mem(0, 2)));
+                f.instruction(&I::End);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::Truthy => {
+                let ty = self.ty(pair(1), vec![ValType::I32]);
+                let mut f = Function::new([]);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(TAG_BOOL));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(TAG_INT));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::I32Or);
+                f.instruction(&I::If(BlockType::Empty));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I64Const(0));
+                f.instruction(&I::I64Ne);
+                f.instruction(&I::Return);
+                f.instruction(&I::End);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::Call(self.rt.func("ny_truthy")));
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::Method(name, argc) => self.method_helper(name, argc),
+            Helper::FieldGet(name) => self.field_helper(name, false),
+            Helper::FieldSet(name) => self.field_helper(name, true),
+            Helper::Static(class) => {
+                let ty = self.ty(vec![], vec![ValType::I32]);
+                let g = self.static_globals[&class];
+                let mut f = Function::new([]);
+                f.instruction(&I::GlobalGet(g));
+                f.instruction(&I::I32Eqz);
+                f.instruction(&I::If(BlockType::Empty));
+                f.instruction(&I::I32Const(class as i32));
+                f.instruction(&I::Call(self.rt.func("ny_new_instance")));
+                f.instruction(&I::GlobalSet(g));
+                if let Some(init) = prog.classes[class as usize].static_init {
+                    f.instruction(&I::I32Const(TAG_OBJ));
+                    f.instruction(&I::GlobalGet(g));
+                    f.instruction(&I::I64ExtendI32U);
+                    let dup = self.dup_fn();
+                    f.instruction(&I::Call(dup));
+                    f.instruction(&I::Call(self.rt.function_count + init));
+                    let drop = self.drop_fn();
+                    f.instruction(&I::Call(drop));
+                }
+                f.instruction(&I::End);
+                f.instruction(&I::GlobalGet(g));
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::New(class) => {
+                let c = &prog.classes[class as usize];
+                let argc = c
+                    .constructor
+                    .map_or(0, |ctor| prog.functions[ctor as usize].arity)
+                    as usize;
+                let ty = self.ty(pair(argc), pair(1));
+                let mut f = Function::new([(1, ValType::I32)]);
+                let p = 2 * argc as u32;
+                f.instruction(&I::I32Const(class as i32));
+                f.instruction(&I::Call(self.rt.func("ny_new_instance")));
+                f.instruction(&I::LocalSet(p));
+                if let Some(ctor) = c.constructor {
+                    f.instruction(&I::I32Const(TAG_OBJ));
+                    f.instruction(&I::LocalGet(p));
+                    f.instruction(&I::I64ExtendI32U);
+                    let dup = self.dup_fn();
+                    f.instruction(&I::Call(dup));
+                    for i in 0..2 * argc as u32 {
+                        f.instruction(&I::LocalGet(i));
+                    }
+                    f.instruction(&I::Call(self.rt.function_count + ctor));
+                    let drop = self.drop_fn();
+                    f.instruction(&I::Call(drop));
+                }
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::LocalGet(p));
+                f.instruction(&I::I64ExtendI32U);
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::NewBuiltin(argc) => {
+                let mut params = vec![ValType::I32, ValType::I32];
+                params.extend(pair(argc as usize));
+                let ty = self.ty(params, pair(1));
+                let mut f = Function::new([(1, ValType::I64)]);
+                self.store_args(&mut f, 2, argc);
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I32Const(argc as i32));
+                f.instruction(&I::Call(self.rt.func("ny_new_builtin")));
+                let tmp = 2 + 2 * argc;
+                f.instruction(&I::LocalSet(tmp));
+                f.instruction(&I::I32Const(state));
+                f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+                f.instruction(&I::LocalGet(tmp));
+                f.instruction(&I::End);
+                (ty, f)
+            }
+            Helper::Callback => self.callback_helper(),
+        }
+    }
+
+    /// Stores `argc` value params (starting at local `first`) into `NY_STATE.args`.
+    fn store_args(&mut self, f: &mut Function, first: u32, argc: u32) {
+        let state = self.rt.state_addr as i32;
+        for i in 0..argc {
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(first + 2 * i));
+            f.instruction(&I::I32Store(mem(OFF_ARGS + 16 * i as u64, 2)));
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(first + 2 * i + 1));
+            f.instruction(&I::I64Store(mem(OFF_ARGS + 16 * i as u64 + 8, 3)));
+        }
+    }
+
+    /// Loads the class id of an instance in params (0, 1) into `class_local`, or -1 when
+    /// the value is not an instance.
+    fn class_of(&mut self, f: &mut Function, class_local: u32) {
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::I32Const(TAG_OBJ));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::LocalGet(1));
+        f.instruction(&I::I32WrapI64);
+        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::LocalGet(class_local));
+        f.instruction(&I::I32Const(0xff));
+        f.instruction(&I::I32And);
+        f.instruction(&I::I32Const(KIND_INSTANCE));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::LocalGet(class_local));
+        f.instruction(&I::I32Const(8));
+        f.instruction(&I::I32ShrU);
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::Else);
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::End);
+        f.instruction(&I::End);
+    }
+
+    fn method_helper(&mut self, name: StrId, argc: u32) -> (u32, Function) {
+        let prog = self.prog;
+        let state = self.rt.state_addr as i32;
+        let ty = self.ty(pair(argc as usize + 1), pair(1));
+        let class_local = 2 + 2 * argc;
+        let tmp = class_local + 1;
+        let mut f = Function::new([(1, ValType::I32), (1, ValType::I64)]);
+        let mname = prog.strings[name as usize].clone();
+        self.class_of(&mut f, class_local);
+        let drop = self.drop_fn();
+        if mname == "fini" && argc == 0 {
+            f.instruction(&I::LocalGet(class_local));
+            f.instruction(&I::I32Const(0));
+            f.instruction(&I::I32GeS);
+            f.instruction(&I::If(BlockType::Empty));
+            f.instruction(&I::LocalGet(0));
+            f.instruction(&I::LocalGet(1));
+            f.instruction(&I::Call(self.rt.func("ny_fini")));
+            f.instruction(&I::I32Const(TAG_VOID));
+            f.instruction(&I::I64Const(0));
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
+        }
+        for (cid, class) in prog.classes.iter().enumerate() {
+            let Some(&m) = class.methods.get(&mname) else {
+                continue;
+            };
+            f.instruction(&I::LocalGet(class_local));
+            f.instruction(&I::I32Const(cid as i32));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::If(BlockType::Empty));
+            if prog.functions[m as usize].arity == argc {
+                for i in 0..2 * (argc + 1) {
+                    f.instruction(&I::LocalGet(i));
+                }
+                f.instruction(&I::Call(self.rt.function_count + m));
+            } else {
+                for i in 0..=argc {
+                    f.instruction(&I::LocalGet(2 * i));
+                    f.instruction(&I::LocalGet(2 * i + 1));
+                    f.instruction(&I::Call(drop));
+                }
+                let msg = format!(
+                    "Method {mname} expects {} arguments, got {argc}",
+                    prog.functions[m as usize].arity
+                );
+                let (p, l) = self.string(&msg);
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_raise")));
+                f.instruction(&I::I32Const(TAG_VOID));
+                f.instruction(&I::I64Const(0));
+            }
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
+        }
+        self.store_args(&mut f, 2, argc);
+        let (p, l) = self.string(&mname);
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::LocalGet(1));
+        f.instruction(&I::I32Const(p as i32));
+        f.instruction(&I::I32Const(l as i32));
+        f.instruction(&I::I32Const(argc as i32));
+        f.instruction(&I::Call(self.rt.func("ny_call")));
+        f.instruction(&I::LocalSet(tmp));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+        f.instruction(&I::LocalGet(tmp));
+        f.instruction(&I::End);
+        (ty, f)
+    }
+
+    /// `$fget(obj) -> value` or `$fset(value, obj)`.
+    fn field_helper(&mut self, name: StrId, set: bool) -> (u32, Function) {
+        let prog = self.prog;
+        let fname = prog.strings[name as usize].clone();
+        // Params: get (t, b); set (vt, vb, t, b) — the object is moved to locals 0/1 form by
+        // reading it from 2/3.
+        let (ty, obj) = if set {
+            (self.ty(pair(2), vec![]), 2u32)
+        } else {
+            (self.ty(pair(1), pair(1)), 0u32)
+        };
+        let class_local = if set { 4 } else { 2 };
+        let mut f = Function::new([(1, ValType::I32), (1, ValType::I32)]);
+        let ptr = class_local + 1;
+        let drop = self.drop_fn();
+        let dup = self.dup_fn();
+        // class_of reads locals 0/1; for setters copy the object there is not possible, so
+        // compute it inline here.
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::LocalGet(obj));
+        f.instruction(&I::I32Const(TAG_OBJ));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::LocalGet(obj + 1));
+        f.instruction(&I::I32WrapI64);
+        f.instruction(&I::LocalTee(ptr));
+        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::LocalGet(class_local));
+        f.instruction(&I::I32Const(0xff));
+        f.instruction(&I::I32And);
+        f.instruction(&I::I32Const(KIND_INSTANCE));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::LocalGet(class_local));
+        f.instruction(&I::I32Const(8));
+        f.instruction(&I::I32ShrU);
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::Else);
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::LocalSet(class_local));
+        f.instruction(&I::End);
+        f.instruction(&I::End);
+        for (cid, class) in prog.classes.iter().enumerate() {
+            let Some(slot) = class.fields.iter().position(|x| *x == fname) else {
+                continue;
+            };
+            let off = 16 + 16 * slot as u64;
+            f.instruction(&I::LocalGet(class_local));
+            f.instruction(&I::I32Const(cid as i32));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::If(BlockType::Empty));
+            if set {
+                // old value
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::I32Load(mem(off, 2)));
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::I64Load(mem(off + 8, 3)));
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Store(mem(off, 2)));
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I64Store(mem(off + 8, 3)));
+                f.instruction(&I::Call(drop));
+                f.instruction(&I::LocalGet(2));
+                f.instruction(&I::LocalGet(3));
+                f.instruction(&I::Call(drop));
+            } else {
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::I32Load(mem(off, 2)));
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::I64Load(mem(off + 8, 3)));
+                f.instruction(&I::Call(dup));
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::Call(drop));
+            }
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
+        }
+        if set {
+            f.instruction(&I::LocalGet(0));
+            f.instruction(&I::LocalGet(1));
+            f.instruction(&I::Call(drop));
+        }
+        let (p, l) = self.string(&fname);
+        f.instruction(&I::LocalGet(obj));
+        f.instruction(&I::LocalGet(obj + 1));
+        f.instruction(&I::I32Const(p as i32));
+        f.instruction(&I::I32Const(l as i32));
+        f.instruction(&I::Call(self.rt.func("ny_err_field")));
+        if !set {
+            f.instruction(&I::I32Const(TAG_VOID));
+            f.instruction(&I::I64Const(0));
+        }
+        f.instruction(&I::End);
+        (ty, f)
+    }
+
+    /// `$callback(obj, which)`: runs `toString` (0) or `fini` (1) of an instance for the
+    /// runtime, leaving the result in `NY_STATE.ret_tag`/`ret_bits`.
+    fn callback_helper(&mut self) -> (u32, Function) {
+        let prog = self.prog;
+        let state = self.rt.state_addr as i32;
+        let ty = self.ty(vec![ValType::I32, ValType::I32], vec![]);
+        let mut f = Function::new([(1, ValType::I32), (1, ValType::I64)]);
+        let (class, bits) = (2, 3);
+        let dup = self.dup_fn();
+        let drop = self.drop_fn();
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::I32Const(8));
+        f.instruction(&I::I32ShrU);
+        f.instruction(&I::LocalSet(class));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Const(TAG_VOID));
+        f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
+        for (which, mname) in [(0, "toString"), (1, "fini")] {
+            for (cid, c) in prog.classes.iter().enumerate() {
+                let Some(&m) = c.methods.get(mname) else {
+                    continue;
+                };
+                if prog.functions[m as usize].arity != 0 {
+                    continue;
+                }
+                f.instruction(&I::LocalGet(1));
+                f.instruction(&I::I32Const(which));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::LocalGet(class));
+                f.instruction(&I::I32Const(cid as i32));
+                f.instruction(&I::I32Eq);
+                f.instruction(&I::I32And);
+                f.instruction(&I::If(BlockType::Empty));
+                f.instruction(&I::I32Const(TAG_OBJ));
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I64ExtendI32U);
+                f.instruction(&I::Call(dup));
+                f.instruction(&I::Call(self.rt.function_count + m));
+                if which == 0 {
+                    f.instruction(&I::LocalSet(bits));
+                    f.instruction(&I::LocalSet(class));
+                    f.instruction(&I::I32Const(state));
+                    f.instruction(&I::LocalGet(class));
+                    f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
+                    f.instruction(&I::I32Const(state));
+                    f.instruction(&I::LocalGet(bits));
+                    f.instruction(&I::I64Store(mem(OFF_RET_BITS, 3)));
+                } else {
+                    f.instruction(&I::Call(drop));
+                }
+                f.instruction(&I::Return);
+                f.instruction(&I::End);
+            }
+        }
+        f.instruction(&I::End);
+        (ty, f)
+    }
+}

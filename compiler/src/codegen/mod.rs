@@ -1,0 +1,89 @@
+//! Code generation: a checked Nyash program to a standalone WASI preview 1 module.
+//!
+//! ```text
+//! Checked --ir::lower--> ir::Program --emit--> functions, globals, data
+//!         --merge (with the guest runtime)--> module bytes --wasmparser validation
+//! ```
+//!
+//! The design (value representation, calling convention, errors, reference counting, the
+//! merge step, and room for async) is described in `docs/compiler.md`.
+
+mod emit;
+mod merge;
+pub mod runtime;
+
+use std::path::Path;
+
+use codespan_reporting::term::termcolor::WriteColor;
+
+use crate::load::{load_program, Checked};
+use crate::source::{FsLoader, SourceLoader};
+
+/// Why a program could not be compiled.
+#[derive(Debug)]
+pub enum CompileFailure {
+    /// The front end reported errors; render them with [`CompileFailure::render`].
+    Diagnostics(Box<Checked>),
+    /// The code generator failed (a compiler bug); the message says what.
+    Internal(String),
+}
+
+impl CompileFailure {
+    /// Writes the failure the way `nyash check` reports diagnostics.
+    pub fn render(&self, path: &Path, out: &mut dyn WriteColor) {
+        match self {
+            CompileFailure::Diagnostics(checked) => crate::check::report(checked, path, out),
+            CompileFailure::Internal(msg) => {
+                let _ = writeln!(out, "internal compiler error: {msg}");
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CompileFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileFailure::Diagnostics(c) => {
+                write!(f, "the program has {} error(s)", c.error_count)
+            }
+            CompileFailure::Internal(m) => write!(f, "internal compiler error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileFailure {}
+
+/// Compiles the program whose entry file is `entry` (and everything it includes) to a WASI
+/// preview 1 module. Warnings do not fail the compilation.
+pub fn compile(entry: &Path) -> Result<Vec<u8>, CompileFailure> {
+    compile_with(entry, &FsLoader)
+}
+
+/// [`compile`] reading sources through `loader`.
+pub fn compile_with(entry: &Path, loader: &dyn SourceLoader) -> Result<Vec<u8>, CompileFailure> {
+    let checked = load_program(entry, loader);
+    compile_checked(checked)
+}
+
+/// Compiles a program the front end has already loaded.
+pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
+    if !checked.is_ok() || checked.program.is_none() {
+        return Err(CompileFailure::Diagnostics(Box::new(checked)));
+    }
+    let ir = crate::ir::lower::lower(&checked);
+    let info = runtime::RuntimeInfo::load();
+    let addition = emit::Emitter::new(&ir, info).emit();
+    let wasm = merge::merge(runtime::GUEST_WASM, addition).map_err(CompileFailure::Internal)?;
+    if cfg!(debug_assertions) {
+        validate(&wasm).map_err(CompileFailure::Internal)?;
+    }
+    Ok(wasm)
+}
+
+/// Validates a module with wasmparser (the feature set the Nyash engine enables).
+pub fn validate(wasm: &[u8]) -> Result<(), String> {
+    let mut v = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
+    v.validate_all(wasm)
+        .map(|_| ())
+        .map_err(|e| format!("the emitted module is invalid: {e}"))
+}

@@ -1,0 +1,646 @@
+//! Lowering: resolved AST to [`super::Program`].
+//!
+//! Every function body found in the AST (global functions, static functions, methods,
+//! constructors, `static { }` blocks, file top levels, including declarations nested in
+//! bodies) is lowered with the resolver's side tables. `me` becomes local 0 of functions
+//! that have it, shifting the resolver's slots by one.
+
+use std::collections::HashMap;
+
+use super::{
+    BinOp, Catch, Class, ClassId, Const, Expr, Function, LocalTy, Program, SiteId, Stmt, StrId,
+};
+use crate::ast::{self, BinaryOp, ElseBranch, ExprKind, Member, StmtKind, UnaryOp};
+use crate::load::Checked;
+use crate::resolve::{
+    CallRes, FromRes, FunctionId, FunctionKind, NameRes, NewRes, ResolvedProgram,
+};
+use crate::source::Span;
+
+/// Lowers a checked program (which must have no errors) to IR.
+pub fn lower(checked: &Checked) -> Program {
+    let rp = checked
+        .program
+        .as_ref()
+        .expect("lowering needs a program without errors");
+    let mut l = Lowerer {
+        checked,
+        rp,
+        out: Program::default(),
+        strings: HashMap::new(),
+        bodies: HashMap::new(),
+        frame: String::new(),
+        shift: 0,
+    };
+    l.out.globals = rp.globals.clone();
+    l.out.top_levels = rp.top_levels.iter().map(|f| f.0).collect();
+    l.lower_classes();
+    for module in &checked.modules {
+        l.find_bodies(&module.stmts);
+    }
+    for (i, info) in rp.functions.iter().enumerate() {
+        let f = l.lower_function(FunctionId(i as u32), info);
+        l.out.functions.push(f);
+    }
+    if let Some(main) = rp.main {
+        if let FunctionKind::Method { owner, .. } = rp.function(main).kind {
+            let takes_args = !rp.function(main).params.is_empty();
+            l.out.main = Some((main.0, owner.0, takes_args));
+        }
+    }
+    l.out
+}
+
+enum Body<'a> {
+    Stmts(&'a [ast::Stmt]),
+}
+
+struct Lowerer<'a> {
+    checked: &'a Checked,
+    rp: &'a ResolvedProgram,
+    out: Program,
+    strings: HashMap<String, StrId>,
+    bodies: HashMap<FunctionId, Body<'a>>,
+    /// The trace name of the function being lowered.
+    frame: String,
+    /// 1 when the function has `me` in local 0.
+    shift: u32,
+}
+
+impl<'a> Lowerer<'a> {
+    fn intern(&mut self, s: &str) -> StrId {
+        if let Some(&id) = self.strings.get(s) {
+            return id;
+        }
+        let id = self.out.strings.len() as StrId;
+        self.out.strings.push(s.to_string());
+        self.strings.insert(s.to_string(), id);
+        id
+    }
+
+    fn site(&mut self, span: Span) -> SiteId {
+        let file = self.checked.sources.get(span.file);
+        let (line, col) = file.line_col(span.start);
+        let mut text = format!("{}:{line}:{col}", file.name);
+        if !self.frame.is_empty() {
+            text.push_str(" in ");
+            text.push_str(&self.frame);
+        }
+        self.out.sites.push(text);
+        (self.out.sites.len() - 1) as SiteId
+    }
+
+    fn lower_classes(&mut self) {
+        for b in &self.rp.boxes {
+            let ancestors = b
+                .lookup_order
+                .iter()
+                .filter_map(|r| match r {
+                    crate::resolve::BoxRef::User(id) => Some(id.0),
+                    crate::resolve::BoxRef::Builtin(_) => None,
+                })
+                .collect();
+            self.out.classes.push(Class {
+                name: b.name.clone(),
+                is_static: b.is_static,
+                fields: b.fields.iter().map(|f| f.name.clone()).collect(),
+                methods: b
+                    .method_table
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.0))
+                    .collect(),
+                constructor: b.constructor.map(|f| f.0),
+                static_init: b.static_init.map(|f| f.0),
+                ancestors,
+            });
+        }
+    }
+
+    fn find_bodies(&mut self, stmts: &'a [ast::Stmt]) {
+        for s in stmts {
+            match &s.kind {
+                StmtKind::Function(f) | StmtKind::StaticFunction { func: f, .. } => {
+                    self.add_body(f.span, &f.body.stmts);
+                    self.find_bodies(&f.body.stmts);
+                }
+                StmtKind::Box(b) => {
+                    for m in &b.members {
+                        match m {
+                            Member::Method { func, .. } | Member::Constructor { func, .. } => {
+                                self.add_body(func.span, &func.body.stmts);
+                                self.find_bodies(&func.body.stmts);
+                            }
+                            Member::StaticInit(block) => {
+                                self.add_body(block.span, &block.stmts);
+                                self.find_bodies(&block.stmts);
+                            }
+                            Member::Fields { .. } => {}
+                        }
+                    }
+                }
+                StmtKind::If { then, else_, .. } => {
+                    self.find_bodies(&then.stmts);
+                    match else_ {
+                        Some(ElseBranch::Block(b)) => self.find_bodies(&b.stmts),
+                        Some(ElseBranch::If(s)) => self.find_bodies(std::slice::from_ref(s)),
+                        None => {}
+                    }
+                }
+                StmtKind::Loop { body, .. } => self.find_bodies(&body.stmts),
+                StmtKind::Try {
+                    body,
+                    catches,
+                    finally,
+                } => {
+                    self.find_bodies(&body.stmts);
+                    for c in catches {
+                        self.find_bodies(&c.body.stmts);
+                    }
+                    if let Some(f) = finally {
+                        self.find_bodies(&f.stmts);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_body(&mut self, span: Span, stmts: &'a [ast::Stmt]) {
+        if let Some(id) = self.rp.function_at(span) {
+            self.bodies.insert(id, Body::Stmts(stmts));
+        }
+    }
+
+    fn lower_function(&mut self, id: FunctionId, info: &crate::resolve::FunctionInfo) -> Function {
+        let box_name = |owner: crate::resolve::BoxId| self.rp.box_info(owner).name.clone();
+        self.frame = match &info.kind {
+            FunctionKind::TopLevel { .. } => String::new(),
+            FunctionKind::Global => info.name.clone(),
+            FunctionKind::Static { namespace } => format!("{namespace}.{}", info.name),
+            FunctionKind::Method { owner, .. }
+            | FunctionKind::Constructor { owner, .. }
+            | FunctionKind::StaticInit { owner } => format!("{}.{}", box_name(*owner), info.name),
+        };
+        self.shift = u32::from(info.has_me);
+        let stmts: &[ast::Stmt] = match &info.kind {
+            FunctionKind::TopLevel { file } => &self.checked.modules[file.0 as usize].stmts,
+            _ => match self.bodies.get(&id) {
+                Some(Body::Stmts(s)) => s,
+                None => &[],
+            },
+        };
+        let implicit = !matches!(info.kind, FunctionKind::TopLevel { .. });
+        let mut body = Vec::new();
+        for (i, s) in stmts.iter().enumerate() {
+            let last = implicit && i + 1 == stmts.len();
+            self.stmt(s, last, &mut body);
+        }
+        Function {
+            name: self.frame.clone(),
+            has_me: info.has_me,
+            arity: info.params.len() as u32,
+            locals: vec![LocalTy::Dyn; info.locals.len() + self.shift as usize],
+            body,
+            result_of_last: implicit,
+        }
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt]) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        for s in stmts {
+            self.stmt(s, false, &mut out);
+        }
+        out
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt, last: bool, out: &mut Vec<Stmt>) {
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                let e = self.expr(e);
+                out.push(if last {
+                    Stmt::ResultOf(e)
+                } else {
+                    Stmt::Expr(e)
+                });
+            }
+            StmtKind::Assign { target, value } => {
+                let value = self.expr(value);
+                match &target.kind {
+                    ExprKind::Var(id) => {
+                        let set = self.assign_var(id, value);
+                        out.push(set);
+                        if last {
+                            let read = self.var(id);
+                            out.push(Stmt::ResultOf(read));
+                        }
+                    }
+                    ExprKind::Field { recv, name } => {
+                        let obj = self.expr(recv);
+                        let field = self.intern(&name.name);
+                        let site = self.site(name.span);
+                        out.push(Stmt::SetField {
+                            obj,
+                            field,
+                            value,
+                            site,
+                        });
+                        if last {
+                            let obj = self.expr(recv);
+                            out.push(Stmt::ResultOf(Expr::Field(Box::new(obj), field, site)));
+                        }
+                    }
+                    _ => out.push(Stmt::Expr(value)),
+                }
+            }
+            StmtKind::Local(decls) | StmtKind::Outbox(decls) => {
+                for d in decls {
+                    let value = match &d.init {
+                        Some(e) => self.expr(e),
+                        None => Expr::Const(Const::Void),
+                    };
+                    out.push(self.assign_var(&d.name, value));
+                }
+            }
+            StmtKind::Global { name, value } => {
+                let value = self.expr(value);
+                out.push(self.assign_var(name, value));
+            }
+            StmtKind::If { cond, then, else_ } => {
+                let c = self.expr(cond);
+                let t = self.block(&then.stmts);
+                let e = match else_ {
+                    Some(ElseBranch::Block(b)) => self.block(&b.stmts),
+                    Some(ElseBranch::If(s)) => self.block(std::slice::from_ref(s)),
+                    None => Vec::new(),
+                };
+                out.push(Stmt::If(c, t, e));
+            }
+            StmtKind::Loop { cond, body } => {
+                let c = cond.as_ref().map(|c| self.expr(c));
+                let b = self.block(&body.stmts);
+                out.push(Stmt::Loop(c, b));
+            }
+            StmtKind::Break => out.push(Stmt::Break),
+            StmtKind::Continue => out.push(Stmt::Continue),
+            StmtKind::Return(v) => {
+                let v = match v {
+                    Some(e) => self.expr(e),
+                    None => Expr::Const(Const::Void),
+                };
+                out.push(Stmt::Return(v));
+            }
+            StmtKind::Print(e) => {
+                let site = self.site(s.span);
+                let e = self.expr(e);
+                out.push(Stmt::Print(e, site));
+            }
+            StmtKind::Nowait { value, .. } => {
+                let site = self.site(s.span);
+                let v = self.expr(value);
+                let msg = self.intern("nowait is not supported yet");
+                out.push(Stmt::Expr(Expr::Raise(msg, vec![v], site)));
+            }
+            StmtKind::Include { path_span, .. } => {
+                if let Some(file) = self.rp.includes.get(path_span) {
+                    let site = self.site(s.span);
+                    out.push(Stmt::Include(file.0, site));
+                }
+            }
+            StmtKind::Try {
+                body,
+                catches,
+                finally,
+            } => {
+                let body = self.block(&body.stmts);
+                let catches = catches.iter().map(|c| self.catch(c)).collect();
+                let finally = finally
+                    .as_ref()
+                    .map(|f| self.block(&f.stmts))
+                    .unwrap_or_default();
+                out.push(Stmt::Try {
+                    body,
+                    catches,
+                    finally,
+                });
+            }
+            StmtKind::Throw(e) => {
+                let site = self.site(s.span);
+                let e = self.expr(e);
+                out.push(Stmt::Throw(e, site));
+            }
+            StmtKind::Using(_)
+            | StmtKind::Box(_)
+            | StmtKind::Interface(_)
+            | StmtKind::Function(_)
+            | StmtKind::StaticFunction { .. } => {}
+        }
+    }
+
+    fn catch(&mut self, c: &ast::CatchClause) -> Catch {
+        let classes = match &c.ty {
+            None => None,
+            Some(t) if t.name == "Error" || t.name == "ErrorBox" => None,
+            Some(t) => Some(match self.rp.box_named(&t.name) {
+                Some(target) => self
+                    .out
+                    .classes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, cl)| cl.ancestors.contains(&target.0))
+                    .map(|(i, _)| i as ClassId)
+                    .collect(),
+                None => Vec::new(),
+            }),
+        };
+        let var = match self.rp.names.get(&c.var.span) {
+            Some(NameRes::Local(slot)) => slot.0 + self.shift,
+            _ => 0,
+        };
+        Catch {
+            classes,
+            var,
+            body: self.block(&c.body.stmts),
+        }
+    }
+
+    fn assign_var(&mut self, id: &ast::Ident, value: Expr) -> Stmt {
+        match self.rp.names.get(&id.span) {
+            Some(NameRes::Local(slot)) => Stmt::SetLocal(slot.0 + self.shift, value),
+            Some(NameRes::Global(g)) => Stmt::SetGlobal(g.0, value),
+            _ => {
+                let site = self.site(id.span);
+                let msg = self.intern(&format!("Cannot assign to '{}'", id.name));
+                Stmt::Expr(Expr::Raise(msg, vec![value], site))
+            }
+        }
+    }
+
+    fn var(&mut self, id: &ast::Ident) -> Expr {
+        match self.rp.names.get(&id.span) {
+            Some(NameRes::Local(slot)) => Expr::Local(slot.0 + self.shift),
+            Some(NameRes::Global(g)) => {
+                let site = self.site(id.span);
+                Expr::Global(g.0, site)
+            }
+            Some(NameRes::StaticBox(b)) => {
+                let site = self.site(id.span);
+                Expr::Static(b.0, site)
+            }
+            _ => self.raise(
+                id.span,
+                &format!("'{}' is not a value here", id.name),
+                vec![],
+            ),
+        }
+    }
+
+    fn raise(&mut self, span: Span, msg: &str, args: Vec<Expr>) -> Expr {
+        let site = self.site(span);
+        let msg = self.intern(msg);
+        Expr::Raise(msg, args, site)
+    }
+
+    fn exprs(&mut self, es: &[ast::Expr]) -> Vec<Expr> {
+        es.iter().map(|e| self.expr(e)).collect()
+    }
+
+    /// A direct call of `f` with an arity check; `me` (when given) goes first.
+    fn direct_call(
+        &mut self,
+        f: FunctionId,
+        me: Option<Expr>,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Expr {
+        let info = self.rp.function(f);
+        let args_ir = self.exprs(args);
+        if info.params.len() != args.len() {
+            let what = match info.kind {
+                FunctionKind::Global => format!("Function {}", info.name),
+                _ => format!("Method {}", info.name),
+            };
+            let msg = format!(
+                "{what} expects {} arguments, got {}",
+                info.params.len(),
+                args.len()
+            );
+            return self.raise(span, &msg, args_ir);
+        }
+        let mut all = Vec::with_capacity(args.len() + 1);
+        if info.has_me {
+            all.push(me.unwrap_or(Expr::Const(Const::Void)));
+        }
+        all.extend(args_ir);
+        let site = self.site(span);
+        Expr::Call(f.0, all, site)
+    }
+
+    fn me(&self) -> Expr {
+        Expr::Local(0)
+    }
+
+    fn expr(&mut self, e: &ast::Expr) -> Expr {
+        match &e.kind {
+            ExprKind::Int(i) => Expr::Const(Const::Int(*i)),
+            ExprKind::Float(f) => Expr::Const(Const::Float(*f)),
+            ExprKind::Str(s) => Expr::Const(Const::Str(self.intern(s))),
+            ExprKind::Bool(b) => Expr::Const(Const::Bool(*b)),
+            ExprKind::Null => Expr::Const(Const::Null),
+            ExprKind::Me => {
+                if self.shift == 1 {
+                    self.me()
+                } else {
+                    self.raise(e.span, "'me' is only available inside methods", vec![])
+                }
+            }
+            ExprKind::Var(id) => self.var(id),
+            ExprKind::Unary { op, operand } => {
+                let v = self.expr(operand);
+                match op {
+                    UnaryOp::Neg => {
+                        let site = self.site(e.span);
+                        Expr::Neg(Box::new(v), site)
+                    }
+                    UnaryOp::Not => Expr::Not(Box::new(v)),
+                    UnaryOp::Await => v,
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.expr(lhs);
+                let b = self.expr(rhs);
+                let bin = match op {
+                    BinaryOp::Or => return Expr::Or(Box::new(a), Box::new(b)),
+                    BinaryOp::And => return Expr::And(Box::new(a), Box::new(b)),
+                    BinaryOp::Arrow => {
+                        return self.raise(
+                            e.span,
+                            "'>>' (ChannelBox) is not supported yet",
+                            vec![a, b],
+                        )
+                    }
+                    BinaryOp::Eq => BinOp::Eq,
+                    BinaryOp::Ne => BinOp::Ne,
+                    BinaryOp::Lt => BinOp::Lt,
+                    BinaryOp::Le => BinOp::Le,
+                    BinaryOp::Gt => BinOp::Gt,
+                    BinaryOp::Ge => BinOp::Ge,
+                    BinaryOp::Add => BinOp::Add,
+                    BinaryOp::Sub => BinOp::Sub,
+                    BinaryOp::Mul => BinOp::Mul,
+                    BinaryOp::Div => BinOp::Div,
+                    BinaryOp::Rem => BinOp::Rem,
+                };
+                let site = self.site(e.span);
+                Expr::Binary(bin, Box::new(a), Box::new(b), site)
+            }
+            ExprKind::Call { callee, args } => match self.rp.calls.get(&callee.span).copied() {
+                Some(CallRes::Function(f)) => self.direct_call(f, None, args, e.span),
+                Some(CallRes::Builtin) => {
+                    let ty = match args.get(1).map(|a| &a.kind) {
+                        Some(ExprKind::Str(s)) if args.len() == 2 => Some(s.clone()),
+                        _ => None,
+                    };
+                    match ty {
+                        Some(t) => {
+                            let v = Box::new(self.expr(&args[0]));
+                            let t = self.intern(&t);
+                            if callee.name == "isType" {
+                                Expr::IsType(v, t)
+                            } else {
+                                Expr::AsType(v, t)
+                            }
+                        }
+                        None => {
+                            let a = self.exprs(args);
+                            let msg =
+                                format!("{}() expects a value and a type name string", callee.name);
+                            self.raise(e.span, &msg, a)
+                        }
+                    }
+                }
+                Some(CallRes::ParentConstructor(parent)) => {
+                    match self.rp.box_info(parent).constructor {
+                        Some(ctor) => {
+                            let me = self.me();
+                            self.direct_call(ctor, Some(me), args, e.span)
+                        }
+                        None => Expr::Const(Const::Void),
+                    }
+                }
+                None => {
+                    let a = self.exprs(args);
+                    self.raise(e.span, &format!("Undefined function '{}'", callee.name), a)
+                }
+            },
+            ExprKind::MethodCall { recv, method, args } => {
+                if let ExprKind::Var(id) = &recv.kind {
+                    match self.rp.names.get(&id.span).copied() {
+                        Some(NameRes::StaticNamespace) => {
+                            let key = (id.name.clone(), method.name.clone());
+                            return match self.rp.static_functions.get(&key).copied() {
+                                Some(f) => self.direct_call(f, None, args, e.span),
+                                None => {
+                                    let a = self.exprs(args);
+                                    let msg =
+                                        format!("Undefined function '{}.{}'", id.name, method.name);
+                                    self.raise(e.span, &msg, a)
+                                }
+                            };
+                        }
+                        Some(NameRes::StaticBox(b)) => {
+                            let site = self.site(id.span);
+                            let me = Expr::Static(b.0, site);
+                            return match self.rp.box_info(b).method_table.get(&method.name).copied()
+                            {
+                                Some(f) => self.direct_call(f, Some(me), args, e.span),
+                                None => {
+                                    let a = self.exprs(args);
+                                    let msg = format!(
+                                        "Method '{}' not found in static box '{}'",
+                                        method.name, id.name
+                                    );
+                                    self.raise(e.span, &msg, a)
+                                }
+                            };
+                        }
+                        Some(NameRes::Stdlib) => {
+                            let a = self.exprs(args);
+                            return self.raise(e.span, "nyashstd is not supported yet", a);
+                        }
+                        _ => {}
+                    }
+                }
+                let recv = Box::new(self.expr(recv));
+                let args = self.exprs(args);
+                let name = self.intern(&method.name);
+                let site = self.site(method.span);
+                Expr::Method {
+                    recv,
+                    name,
+                    args,
+                    site,
+                }
+            }
+            ExprKind::Field { recv, name } => {
+                let r = self.expr(recv);
+                let n = self.intern(&name.name);
+                let site = self.site(name.span);
+                Expr::Field(Box::new(r), n, site)
+            }
+            ExprKind::New { class, args, .. } => match self.rp.news.get(&class.span).copied() {
+                Some(NewRes::User(b)) => {
+                    let info = self.rp.box_info(b);
+                    let want = info
+                        .constructor
+                        .map_or(0, |c| self.rp.function(c).params.len());
+                    let a = self.exprs(args);
+                    if want != args.len() {
+                        let msg = format!(
+                            "No constructor found for {} with {} arguments",
+                            info.name,
+                            args.len()
+                        );
+                        return self.raise(e.span, &msg, a);
+                    }
+                    let site = self.site(class.span);
+                    Expr::New(b.0, a, site)
+                }
+                Some(NewRes::Builtin(bb)) => {
+                    let a = self.exprs(args);
+                    let n = self.intern(bb.name());
+                    let site = self.site(class.span);
+                    Expr::NewBuiltin(n, a, site)
+                }
+                None => {
+                    let a = self.exprs(args);
+                    self.raise(e.span, &format!("Unknown Box type: {}", class.name), a)
+                }
+            },
+            ExprKind::FromCall {
+                parent,
+                method,
+                args,
+            } => match self.rp.from_calls.get(&method.span).copied() {
+                Some(FromRes::Constructor {
+                    constructor: Some(f),
+                    ..
+                })
+                | Some(FromRes::Method { method: f, .. }) => {
+                    let me = self.me();
+                    self.direct_call(f, Some(me), args, e.span)
+                }
+                Some(FromRes::Constructor {
+                    constructor: None, ..
+                }) => Expr::Const(Const::Void),
+                _ => {
+                    let a = self.exprs(args);
+                    let msg = format!(
+                        "from {}.{}() is not supported yet",
+                        parent.name, method.name
+                    );
+                    self.raise(e.span, &msg, a)
+                }
+            },
+        }
+    }
+}

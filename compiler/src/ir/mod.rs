@@ -1,0 +1,241 @@
+//! The compiler's intermediate representation, between the resolved AST and WebAssembly.
+//!
+//! The IR is a tree of statements and expressions per function, with every name resolved
+//! (locals are slots, globals and functions are ids, boxes are class ids), every string
+//! interned, and every operation that can raise tagged with a [`SiteId`] naming its source
+//! location. Control flow is structured (`If`, `Loop`, `Try`), as in WebAssembly.
+//!
+//! Keeping this layer lets later passes work on Nyash semantics without WebAssembly
+//! details: type inference to unbox Int/Float/Bool locals ([`LocalTy`]), and the async
+//! lowering, which will turn functions containing `await` into resumable state machines by
+//! splitting them at suspend points (each `Await` becomes a state; locals move to a frame
+//! object). See `docs/compiler.md`.
+
+pub mod lower;
+
+use std::collections::BTreeMap;
+
+/// Index into [`Program::functions`].
+pub type FuncId = u32;
+/// Index into [`Program::classes`]: the class id stored in instance headers.
+pub type ClassId = u32;
+/// Index into [`Program::strings`].
+pub type StrId = u32;
+/// Index into [`Program::sites`].
+pub type SiteId = u32;
+
+/// A whole program.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// Every function (global functions, methods, constructors, static initializers, file
+    /// top levels).
+    pub functions: Vec<Function>,
+    /// Every user box, static or not.
+    pub classes: Vec<Class>,
+    /// Global variables by index.
+    pub globals: Vec<String>,
+    /// Interned strings: literals, method and field names, messages.
+    pub strings: Vec<String>,
+    /// Source locations for error traces: `file:line:col in function`.
+    pub sites: Vec<String>,
+    /// The top-level function of each file (index = file id).
+    pub top_levels: Vec<FuncId>,
+    /// `static box Main`'s `main`: the function, the class, and whether it takes `args`.
+    pub main: Option<(FuncId, ClassId, bool)>,
+}
+
+/// A user box.
+#[derive(Debug, Default, Clone)]
+pub struct Class {
+    /// The box's name.
+    pub name: String,
+    /// `static box`.
+    pub is_static: bool,
+    /// Field names by slot.
+    pub fields: Vec<String>,
+    /// Callable methods (own and inherited), by name.
+    pub methods: BTreeMap<String, FuncId>,
+    /// The constructor.
+    pub constructor: Option<FuncId>,
+    /// The `static { }` initializer.
+    pub static_init: Option<FuncId>,
+    /// Classes this one is, for `catch (T e)`: itself and every user ancestor.
+    pub ancestors: Vec<ClassId>,
+}
+
+/// How a local is represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalTy {
+    /// Any value: a tag and a payload.
+    Dyn,
+}
+
+/// A function.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// The name shown in traces (`f`, `Box.method`, empty for a top level).
+    pub name: String,
+    /// `me` is the first parameter.
+    pub has_me: bool,
+    /// Number of declared parameters (without `me`).
+    pub arity: u32,
+    /// Local slots (parameters first), with their representation.
+    pub locals: Vec<LocalTy>,
+    /// The body.
+    pub body: Vec<Stmt>,
+    /// The statement whose value is the implicit result (Part 2 §8.5), if any.
+    pub result_of_last: bool,
+}
+
+/// A constant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Const {
+    /// Void.
+    Void,
+    /// `null`.
+    Null,
+    /// A Bool.
+    Bool(bool),
+    /// An Int.
+    Int(i64),
+    /// A Float.
+    Float(f64),
+    /// A string literal.
+    Str(StrId),
+}
+
+/// Binary operators that are not short-circuiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// A `catch` clause.
+#[derive(Debug, Clone)]
+pub struct Catch {
+    /// Classes matched; `None` catches everything (`catch (e)`, `Error`, `ErrorBox`).
+    pub classes: Option<Vec<ClassId>>,
+    /// The local receiving the error.
+    pub var: u32,
+    /// The handler.
+    pub body: Vec<Stmt>,
+}
+
+/// Statements.
+#[derive(Debug, Clone)]
+pub enum Stmt {
+    /// Evaluate and drop.
+    Expr(Expr),
+    /// Evaluate as the function's implicit result.
+    ResultOf(Expr),
+    /// `local = value`.
+    SetLocal(u32, Expr),
+    /// `global = value`.
+    SetGlobal(u32, Expr),
+    /// `obj.field = value`.
+    SetField {
+        /// The object.
+        obj: Expr,
+        /// The field name.
+        field: StrId,
+        /// The value.
+        value: Expr,
+        /// Where.
+        site: SiteId,
+    },
+    /// `if`.
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    /// `loop(cond) { }`; `None` loops until `break`.
+    Loop(Option<Expr>, Vec<Stmt>),
+    /// `break`.
+    Break,
+    /// `continue`.
+    Continue,
+    /// `return value`.
+    Return(Expr),
+    /// `print(value)`.
+    Print(Expr, SiteId),
+    /// `throw value`.
+    Throw(Expr, SiteId),
+    /// `try`/`catch`/`finally`.
+    Try {
+        /// The protected block.
+        body: Vec<Stmt>,
+        /// Handlers in order.
+        catches: Vec<Catch>,
+        /// The block that always runs.
+        finally: Vec<Stmt>,
+    },
+    /// Run the top level of an included file (once).
+    Include(u32, SiteId),
+}
+
+/// Expressions. Every expression produces one owned value.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// A constant.
+    Const(Const),
+    /// A local slot.
+    Local(u32),
+    /// A global (raises if read before it is assigned).
+    Global(u32, SiteId),
+    /// The singleton of a static box (initialized on first use).
+    Static(ClassId, SiteId),
+    /// A binary operator.
+    Binary(BinOp, Box<Expr>, Box<Expr>, SiteId),
+    /// `-x`.
+    Neg(Box<Expr>, SiteId),
+    /// `not x`.
+    Not(Box<Expr>),
+    /// `a and b` (short-circuit).
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b` (short-circuit).
+    Or(Box<Expr>, Box<Expr>),
+    /// A direct call (global function, static function, `from` call, constructor with an
+    /// explicit `me` as first argument).
+    Call(FuncId, Vec<Expr>, SiteId),
+    /// `recv.name(args)` dispatched on the receiver at run time.
+    Method {
+        /// The receiver.
+        recv: Box<Expr>,
+        /// The method name.
+        name: StrId,
+        /// Arguments.
+        args: Vec<Expr>,
+        /// Where.
+        site: SiteId,
+    },
+    /// `obj.field`.
+    Field(Box<Expr>, StrId, SiteId),
+    /// `new UserBox(args)`.
+    New(ClassId, Vec<Expr>, SiteId),
+    /// `new BuiltinBox(args)`.
+    NewBuiltin(StrId, Vec<Expr>, SiteId),
+    /// `isType(v, "T")`.
+    IsType(Box<Expr>, StrId),
+    /// `asType(v, "T")`.
+    AsType(Box<Expr>, StrId),
+    /// An error raised unconditionally (a call that can never succeed).
+    Raise(StrId, Vec<Expr>, SiteId),
+}

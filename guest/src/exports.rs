@@ -1,0 +1,281 @@
+//! The functions compiled code calls (`ny_*`). See `docs/compiler.md` for the contract.
+//!
+//! Values are passed as `(tag, bits)` and owned by the callee. A function returning a value
+//! returns its bits and stores its tag in `NY_STATE.ret_tag`. On error a function raises
+//! (sets `NY_STATE.pending`) and returns void.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::display::display;
+use crate::error;
+use crate::instance::{self, Class};
+use crate::object::{self, Header, IMMORTAL};
+use crate::state::{state, MAX_ARGS};
+use crate::value::Val;
+use crate::{builtins, ops, wasi};
+
+fn ret(v: Val) -> i64 {
+    let (tag, bits) = v.into_raw();
+    state().ret_tag = tag;
+    bits as i64
+}
+
+fn ret_opt(v: Option<Val>) -> i64 {
+    ret(v.unwrap_or(Val::void()))
+}
+
+/// A string in the program's data segment.
+fn static_str(ptr: u32, len: u32) -> &'static str {
+    unsafe {
+        core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr as *const u8, len as usize))
+    }
+}
+
+fn take_args(argc: u32) -> Vec<Val> {
+    let s = state();
+    s.args[..(argc as usize).min(MAX_ARGS)]
+        .iter()
+        .map(|a| Val::from_raw(a.tag, a.bits))
+        .collect()
+}
+
+/// Start-up: registers the compiled callback (a function table index).
+#[no_mangle]
+pub extern "C" fn ny_init(callback: u32) {
+    state().callback = callback;
+}
+
+/// Registers user box `id` (ids are dense, from 0). Flags: bit 0 `toString`, bit 1 `fini`.
+#[no_mangle]
+pub extern "C" fn ny_class(id: u32, name: u32, name_len: u32, nfields: u32, flags: u32) {
+    let classes = instance::classes();
+    while classes.len() <= id as usize {
+        classes.push(Class {
+            name: String::new(),
+            nfields: 0,
+            has_to_string: false,
+            has_fini: false,
+        });
+    }
+    classes[id as usize] = Class {
+        name: static_str(name, name_len).into(),
+        nfields,
+        has_to_string: flags & 1 != 0,
+        has_fini: flags & 2 != 0,
+    };
+}
+
+/// A new instance of class `id`, every field null. Returns the pointer (an owned reference).
+#[no_mangle]
+pub extern "C" fn ny_new_instance(id: u32) -> u32 {
+    instance::new_instance(id) as u32
+}
+
+/// Adds a reference to an object.
+#[no_mangle]
+pub extern "C" fn ny_retain(p: u32) {
+    unsafe { object::retain(p as *mut Header) }
+}
+
+/// Drops a reference to an object.
+#[no_mangle]
+pub extern "C" fn ny_release(p: u32) {
+    unsafe { object::release(p as *mut Header) }
+}
+
+/// An immortal string object for a literal in the data segment.
+#[no_mangle]
+pub extern "C" fn ny_str_static(ptr: u32, len: u32) -> u32 {
+    let v = object::new_str(static_str(ptr, len).into());
+    let p = v.ptr().unwrap();
+    core::mem::forget(v);
+    unsafe { (*p).rc = IMMORTAL * 2 };
+    p as u32
+}
+
+/// A binary operator (codes in `ops::code`).
+#[no_mangle]
+pub extern "C" fn ny_binop(op: u32, at: u32, ab: i64, bt: u32, bb: i64) -> i64 {
+    ret(ops::binop(
+        op,
+        Val::from_raw(at, ab as u64),
+        Val::from_raw(bt, bb as u64),
+    ))
+}
+
+/// Unary minus.
+#[no_mangle]
+pub extern "C" fn ny_neg(t: u32, b: i64) -> i64 {
+    ret(ops::neg(Val::from_raw(t, b as u64)))
+}
+
+/// Truthiness (R6) as 0 or 1.
+#[no_mangle]
+pub extern "C" fn ny_truthy(t: u32, b: i64) -> u32 {
+    ops::truthy(&Val::from_raw(t, b as u64)) as u32
+}
+
+/// `print(v)`.
+#[no_mangle]
+pub extern "C" fn ny_print(t: u32, b: i64) {
+    let v = Val::from_raw(t, b as u64);
+    let mut s = display(&v);
+    if state().pending != 0 {
+        return;
+    }
+    s.push('\n');
+    wasi::write_stdout(s.as_bytes());
+}
+
+/// Calls a method that compiled code did not dispatch: builtin receivers, and the few
+/// methods every instance has (`toString`, `fini`). Arguments are in `NY_STATE.args`.
+#[no_mangle]
+pub extern "C" fn ny_call(t: u32, b: i64, name: u32, name_len: u32, argc: u32) -> i64 {
+    let args = take_args(argc);
+    ret_opt(builtins::call(
+        Val::from_raw(t, b as u64),
+        static_str(name, name_len),
+        args,
+    ))
+}
+
+/// `new Name(args)` for a builtin box. Arguments are in `NY_STATE.args`.
+#[no_mangle]
+pub extern "C" fn ny_new_builtin(name: u32, name_len: u32, argc: u32) -> i64 {
+    let args = take_args(argc);
+    ret_opt(builtins::construct(static_str(name, name_len), args))
+}
+
+/// `throw v`.
+#[no_mangle]
+pub extern "C" fn ny_throw(t: u32, b: i64) {
+    error::throw(Val::from_raw(t, b as u64));
+}
+
+/// Raises an error with a message from the data segment.
+#[no_mangle]
+pub extern "C" fn ny_raise(msg: u32, len: u32) {
+    error::raise(static_str(msg, len).into());
+}
+
+/// Raises "Field 'f' not found in C" for the value `(t, b)` (consumed).
+#[no_mangle]
+pub extern "C" fn ny_err_field(t: u32, b: i64, name: u32, len: u32) {
+    let v = Val::from_raw(t, b as u64);
+    let field = static_str(name, len);
+    let msg = if v.kind() == Some(object::KIND_INSTANCE) {
+        alloc::format!(
+            "Field '{field}' not found in {}",
+            crate::display::type_name(&v)
+        )
+    } else {
+        alloc::format!(
+            "Cannot access field '{field}' on {}",
+            crate::display::type_name(&v)
+        )
+    };
+    error::raise(msg);
+}
+
+/// Adds a frame (`file:line:col in name`, from the data segment) to the pending error.
+#[no_mangle]
+pub extern "C" fn ny_trace(frame: u32, len: u32) {
+    error::push_frame(static_str(frame, len));
+}
+
+/// `catch`: takes the pending error value and clears the pending state.
+#[no_mangle]
+pub extern "C" fn ny_catch() -> i64 {
+    ret(error::take())
+}
+
+/// The class id of the pending error if it is a user instance, else -1.
+#[no_mangle]
+pub extern "C" fn ny_error_class() -> i32 {
+    match error::peek() {
+        Some(v) if v.kind() == Some(object::KIND_INSTANCE) => unsafe {
+            instance::class_id(v.ptr().unwrap()) as i32
+        },
+        _ => -1,
+    }
+}
+
+/// Reports the pending error and exits with status 1 (R13).
+#[no_mangle]
+pub extern "C" fn ny_uncaught() {
+    error::report_uncaught()
+}
+
+/// Raises the stack-overflow error (compiled code checks the depth).
+#[no_mangle]
+pub extern "C" fn ny_stack_overflow() {
+    error::raise("stack overflow (recursion too deep)".into());
+}
+
+/// Flushes standard output (end of `_start`).
+#[no_mangle]
+pub extern "C" fn ny_finish() {
+    wasi::flush();
+}
+
+/// The command-line arguments as an ArrayBox of strings (R10).
+#[no_mangle]
+pub extern "C" fn ny_main_args() -> u32 {
+    let items = wasi::args()
+        .into_iter()
+        .map(|a| object::new_str(String::from_utf8_lossy(&a).into_owned()))
+        .collect();
+    let v = object::new_array(items);
+    let p = v.ptr().unwrap();
+    core::mem::forget(v);
+    p as u32
+}
+
+/// `isType(v, "T")`.
+#[no_mangle]
+pub extern "C" fn ny_is_type(t: u32, b: i64, name: u32, len: u32) -> u32 {
+    builtins::is_type(&Val::from_raw(t, b as u64), static_str(name, len)) as u32
+}
+
+/// `asType(v, "T")`.
+#[no_mangle]
+pub extern "C" fn ny_as_type(t: u32, b: i64, name: u32, len: u32) -> i64 {
+    ret(builtins::as_type(
+        Val::from_raw(t, b as u64),
+        static_str(name, len),
+    ))
+}
+
+/// Explicit `x.fini()` on a user instance (consumed): runs `fini` at most once (R15).
+#[no_mangle]
+pub extern "C" fn ny_fini(t: u32, b: i64) {
+    let v = Val::from_raw(t, b as u64);
+    if let Some(p) = v.ptr() {
+        if v.kind() == Some(object::KIND_INSTANCE) {
+            unsafe { instance::finalize(p) };
+        }
+    }
+}
+
+/// The display text of a value as a new string (for `toString` results and callbacks).
+#[no_mangle]
+pub extern "C" fn ny_to_display(t: u32, b: i64) -> u32 {
+    let v = Val::from_raw(t, b as u64);
+    let s = object::new_str(display(&v));
+    let p = s.ptr().unwrap();
+    core::mem::forget(s);
+    p as u32
+}
+
+/// Sets the pending error aside while a `finally` block runs.
+#[no_mangle]
+pub extern "C" fn ny_error_suspend() {
+    error::suspend();
+}
+
+/// Restores the error set aside by `ny_error_suspend`.
+#[no_mangle]
+pub extern "C" fn ny_error_resume() {
+    error::resume();
+}

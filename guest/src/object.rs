@@ -1,0 +1,120 @@
+//! Reference-counted objects in linear memory.
+//!
+//! Every object starts with a [`Header`]: the reference count, then a kind word whose low
+//! 8 bits are the kind and whose upper 24 bits are the class id of a user instance. Compiled
+//! code reads the kind word directly for method and field dispatch.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::map::Map;
+use crate::value::Val;
+
+/// A string (`String`).
+pub const KIND_STR: u32 = 1;
+/// An ArrayBox (`Vec<Val>`).
+pub const KIND_ARRAY: u32 = 2;
+/// A MapBox ([`Map`]).
+pub const KIND_MAP: u32 = 3;
+/// A user instance ([`crate::instance`]).
+pub const KIND_INSTANCE: u32 = 4;
+/// An ErrorBox (its message, a `String`).
+pub const KIND_ERROR: u32 = 5;
+/// A stateless builtin box (ConsoleBox, MathBox, …): the payload is its [`crate::builtins::Plain`].
+pub const KIND_PLAIN: u32 = 6;
+
+/// Reference counts at or above this are immortal (string literals).
+pub const IMMORTAL: u32 = 1 << 30;
+
+/// The header of every object.
+#[repr(C)]
+pub struct Header {
+    /// The reference count.
+    pub rc: u32,
+    /// Kind (low 8 bits) and class id (upper 24 bits).
+    pub kind: u32,
+}
+
+/// A header followed by a Rust payload.
+#[repr(C)]
+pub struct Obj<T> {
+    /// The header.
+    pub h: Header,
+    /// The payload.
+    pub v: T,
+}
+
+/// Allocates an object of `kind` holding `v`; the result owns its one reference.
+pub fn new_obj<T>(kind: u32, v: T) -> Val {
+    let b = Box::new(Obj {
+        h: Header { rc: 1, kind },
+        v,
+    });
+    Val::obj(Box::into_raw(b) as *mut Header)
+}
+
+/// The kind of an object.
+///
+/// # Safety
+/// `p` must point to a live object.
+pub unsafe fn kind(p: *mut Header) -> u32 {
+    unsafe { (*p).kind & 0xff }
+}
+
+/// The payload of an object whose kind stores a `T`.
+///
+/// # Safety
+/// `p` must point to a live `Obj<T>`.
+pub unsafe fn payload<'a, T>(p: *mut Header) -> &'a mut T {
+    unsafe { &mut (*(p as *mut Obj<T>)).v }
+}
+
+/// Adds a reference.
+///
+/// # Safety
+/// `p` must point to a live object.
+pub unsafe fn retain(p: *mut Header) {
+    unsafe { (*p).rc = (*p).rc.wrapping_add(1) }
+}
+
+/// Drops a reference, destroying the object when it was the last.
+///
+/// # Safety
+/// `p` must point to a live object with a reference owned by the caller.
+pub unsafe fn release(p: *mut Header) {
+    unsafe {
+        let rc = (*p).rc;
+        if rc >= IMMORTAL {
+            return;
+        }
+        if rc > 1 {
+            (*p).rc = rc - 1;
+            return;
+        }
+        destroy(p)
+    }
+}
+
+unsafe fn destroy(p: *mut Header) {
+    unsafe {
+        match kind(p) {
+            KIND_STR | KIND_ERROR => drop(Box::from_raw(p as *mut Obj<String>)),
+            KIND_ARRAY => drop(Box::from_raw(p as *mut Obj<Vec<Val>>)),
+            KIND_MAP => drop(Box::from_raw(p as *mut Obj<Map>)),
+            KIND_INSTANCE => crate::instance::destroy(p),
+            KIND_PLAIN => drop(Box::from_raw(p as *mut Obj<crate::builtins::Plain>)),
+            _ => {}
+        }
+    }
+}
+
+/// A new string value.
+pub fn new_str(s: String) -> Val {
+    new_obj(KIND_STR, s)
+}
+
+/// A new ArrayBox value.
+pub fn new_array(items: Vec<Val>) -> Val {
+    new_obj(KIND_ARRAY, items)
+}
