@@ -5,6 +5,9 @@
 #     (without them the build falls back to a larger glibc launcher);
 #   - binutils (`strip`), used by the test that strips a bundle;
 #   - hyperfine and GNU time, used by the benchmark scripts.
+# With --cross it also installs what building and testing the launchers of
+# other platforms needs (scripts/build-stubs.sh): the aarch64 and Windows
+# Rust targets, their cross C compilers, qemu-user-static and wine64.
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
 
@@ -15,6 +18,10 @@ case "$arch" in
 esac
 
 packages=(musl-tools binutils hyperfine time)
+if [ "${1:-}" = "--cross" ]; then
+  rustup target add aarch64-unknown-linux-gnu x86_64-pc-windows-gnu
+  packages+=(gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 qemu-user-static wine64)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -190,11 +190,14 @@ fn traps_print_a_readable_message_on_both_paths() {
 fn foreign_native_targets_only_still_run_through_the_fallback() {
     let dir = TempDir::new("foreign");
     let app = dir.path("app");
+    let host = host_stub_target();
     nyash_ok(&[
         "bundle",
         &example("hello.wat"),
         "-o",
         &app,
+        "--platform",
+        &host,
         "--target",
         "aarch64-unknown-linux-gnu",
         "--target",
@@ -236,11 +239,14 @@ fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
     // through wasmtime's own check and fall back, never run it.
     let dir = TempDir::new("relabel");
     let app = dir.path("app");
+    let host = host_stub_target();
     nyash_ok(&[
         "bundle",
         &example("hello.wat"),
         "-o",
         &app,
+        "--platform",
+        &host,
         "--target",
         "aarch64-unknown-linux-gnu",
     ]);
@@ -266,11 +272,14 @@ fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
 fn no_runnable_artifact_is_a_clear_error() {
     let dir = TempDir::new("norun");
     let app = dir.path("app");
+    let host = host_stub_target();
     nyash_ok(&[
         "bundle",
         &example("hello.wat"),
         "-o",
         &app,
+        "--platform",
+        &host,
         "--target",
         "aarch64-unknown-linux-gnu",
     ]);

@@ -1,48 +1,81 @@
-//! `nyash bundle`: module in, one executable out.
+//! `nyash bundle`: module in, executables out.
+//!
+//! Two shapes of output:
+//!
+//! * `-o FILE`: one executable. Its platform (launcher) is `--stub PATH`,
+//!   else `--platform TRIPLE`, else the first `--target`, else this machine.
+//!   It carries native code for every `--target` (or for its own platform)
+//!   plus the portable fallback. `--target all` makes a fat bundle on this
+//!   machine's launcher.
+//! * `--out-dir DIR`: one executable per `--target` (`all`: every platform
+//!   with an embedded launcher), named `<name>-<target>[.exe]`, each with its
+//!   own launcher and native code, plus `SHA256SUMS`.
+//!
+//! Every native target is compiled once, whatever the number of outputs.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nyash_runtime::engine::{ARTIFACT_VERSION, PULLEY_TARGET, WASMTIME_VERSION};
 use nyash_runtime::payload::{self, Compression, SectionInput, SectionKind};
 use nyash_runtime::targets::NATIVE_TARGETS;
+use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, Result};
 use crate::module_check::{check_module, error_chain};
 use crate::output::write_atomically;
-use crate::{input, precompile, stubs};
+use crate::stubs::{self, Stub};
+use crate::{input, precompile};
 
 /// The zstd level for every section: the highest standard level. Output is
 /// deterministic for a given level.
 const ZSTD_LEVEL: i32 = 19;
 
+/// Where the executables go.
+pub enum Destination {
+    /// One executable at this path.
+    File(PathBuf),
+    /// One executable per target in this directory, plus `SHA256SUMS`.
+    Dir(PathBuf),
+}
+
 /// What to bundle and how.
 pub struct Request {
     /// The `.wasm`/`.wat` input.
     pub input: PathBuf,
-    /// Where to write the executable.
-    pub output: PathBuf,
+    /// Where to write.
+    pub destination: Destination,
     /// `--target` values, as given (may include `all`).
     pub targets: Vec<String>,
-    /// `--stub PATH`, overriding the embedded stub.
+    /// `--platform`: the launcher of a single-file bundle.
+    pub platform: Option<String>,
+    /// `--stub PATH`, overriding the embedded launchers.
     pub stub: Option<PathBuf>,
 }
 
-/// What was written, for the summary line.
-pub struct Summary {
-    /// The size of the executable in bytes.
-    pub size: usize,
-    /// The stub's target.
-    pub stub_target: String,
-    /// The native targets embedded.
-    pub native: Vec<String>,
+/// One executable to write.
+struct Job {
+    stub: Stub,
+    natives: Vec<String>,
+    path: PathBuf,
 }
 
-/// Resolves `--target` values: `all` expands, duplicates go, unknown names
-/// are an error listing the valid ones. No value means the stub's target.
-pub fn resolve_targets(given: &[String], stub_target: &str) -> Result<Vec<String>> {
-    if given.is_empty() {
-        return Ok(vec![stub_target.to_string()]);
-    }
+/// What was written, for the summary lines.
+pub struct Written {
+    /// The executable's path.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: usize,
+    /// Its launcher's target.
+    pub stub_target: String,
+    /// The native targets it carries.
+    pub natives: Vec<String>,
+}
+
+/// Checks `--target` names (`all` expands to every native target) and
+/// removes duplicates. Unknown names are an error listing the valid ones.
+pub fn resolve_targets(given: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in given {
         let expanded: Vec<&str> = if t == "all" {
@@ -62,18 +95,89 @@ pub fn resolve_targets(given: &[String], stub_target: &str) -> Result<Vec<String
     Ok(out)
 }
 
-/// Builds the executable described by `req`.
-pub fn bundle(req: &Request) -> Result<Summary> {
-    let stub = match &req.stub {
-        Some(path) => stubs::from_file(path)?,
-        None => stubs::embedded(stubs::HOST_STUB_TARGET).ok_or_else(|| {
-            CliError::new("this nyash has no launcher stub for its own platform")
-                .hint("rebuild nyash with `cargo build`, or pass --stub PATH")
-        })??,
-    };
-    let targets = resolve_targets(&req.targets, &stub.target)?;
+fn plan(req: &Request) -> Result<Vec<Job>> {
+    match &req.destination {
+        Destination::File(path) => {
+            let targets = resolve_targets(&req.targets)?;
+            let all = req.targets.iter().any(|t| t == "all");
+            let stub = if let Some(file) = &req.stub {
+                let stub = stubs::from_file(file)?;
+                if let Some(platform) = &req.platform {
+                    if !nyash_runtime::targets::runs_on(platform, &stub.target) {
+                        return Err(CliError::new(format!(
+                            "the stub {} is for {}, not for --platform {platform}",
+                            file.display(),
+                            stub.target
+                        ))
+                        .hint("pass a stub built for that platform, or leave out --platform"));
+                    }
+                }
+                stub
+            } else if let Some(platform) = &req.platform {
+                stubs::for_platform(platform)?
+            } else if let (Some(first), false) = (targets.first(), all) {
+                stubs::for_platform(first)?
+            } else {
+                stubs::for_platform(stubs::HOST_STUB_TARGET)?
+            };
+            let natives = if targets.is_empty() {
+                vec![stub.target.clone()]
+            } else {
+                targets
+            };
+            Ok(vec![Job {
+                stub,
+                natives,
+                path: path.clone(),
+            }])
+        }
+        Destination::Dir(dir) => {
+            if req.platform.is_some() || req.stub.is_some() {
+                return Err(CliError::new(
+                    "--platform and --stub choose the launcher of one executable; they go with -o, not --out-dir",
+                )
+                .hint("with --out-dir, each --target gets its own launcher"));
+            }
+            let name = stem(&req.input)?;
+            let targets = if req.targets.iter().any(|t| t == "all") {
+                stubs::embedded_targets()
+            } else if req.targets.is_empty() {
+                vec![stubs::HOST_STUB_TARGET.to_string()]
+            } else {
+                resolve_targets(&req.targets)?
+            };
+            targets
+                .into_iter()
+                .map(|target| {
+                    let stub = stubs::for_platform(&target)?;
+                    let exe = if stub.is_windows() { ".exe" } else { "" };
+                    Ok(Job {
+                        stub,
+                        path: dir.join(format!("{name}-{target}{exe}")),
+                        natives: vec![target],
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// Builds the executables described by `req`.
+pub fn bundle(req: &Request) -> Result<Vec<Written>> {
+    let jobs = plan(req)?;
     let wasm = input::load_module(&req.input)?;
 
+    let mut distinct: Vec<&str> = Vec::new();
+    for job in &jobs {
+        for t in &job.natives {
+            if !distinct.contains(&t.as_str()) {
+                distinct.push(t);
+            }
+        }
+    }
+    let progress = progress_bar((distinct.len() + 1 + jobs.len()) as u64);
+
+    progress.set_message("checking the module and compiling the portable fallback");
     let fallback_engine = precompile::engine_for(PULLEY_TARGET)?;
     let module = check_module(&req.input, &wasm, &fallback_engine)?;
     let pulley = module.serialize().map_err(|e| {
@@ -82,38 +186,97 @@ pub fn bundle(req: &Request) -> Result<Summary> {
             error_chain(&e)
         ))
     })?;
+    let wasm_section = section(SectionKind::Wasm, "wasm32-wasip1", "portable", &wasm)?;
+    let pulley_section = section(SectionKind::Pulley, PULLEY_TARGET, "portable", &pulley)?;
+    progress.inc(1);
 
-    let mut sections = vec![section(
-        SectionKind::Wasm,
-        "wasm32-wasip1",
-        "portable",
-        &wasm,
-    )?];
-    for target in &targets {
-        let native = precompile::precompile(&wasm, target)?;
-        sections.push(section(SectionKind::Native, target, "baseline", &native)?);
+    let mut natives: BTreeMap<&str, SectionInput> = BTreeMap::new();
+    for target in distinct {
+        progress.set_message(format!("compiling native code for {target}"));
+        let code = precompile::precompile(&wasm, target)?;
+        natives.insert(
+            target,
+            section(SectionKind::Native, target, "baseline", &code)?,
+        );
+        progress.inc(1);
     }
-    sections.push(section(
-        SectionKind::Pulley,
-        PULLEY_TARGET,
-        "portable",
-        &pulley,
-    )?);
 
-    let payload = payload::encode(
-        &format!("nyash {}", env!("CARGO_PKG_VERSION")),
-        &format!("wasmtime {WASMTIME_VERSION}"),
-        ARTIFACT_VERSION,
-        &stub.target,
-        &sections,
+    if let Destination::Dir(dir) = &req.destination {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::new(format!(
+                "cannot create the directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut written = Vec::new();
+    for job in &jobs {
+        progress.set_message(format!("writing {}", job.path.display()));
+        let mut sections = vec![wasm_section.clone()];
+        sections.extend(job.natives.iter().map(|t| natives[t.as_str()].clone()));
+        sections.push(pulley_section.clone());
+        let payload = payload::encode(
+            &format!("nyash {}", env!("CARGO_PKG_VERSION")),
+            &format!("wasmtime {WASMTIME_VERSION}"),
+            ARTIFACT_VERSION,
+            &job.stub.target,
+            &sections,
+        );
+        let exe = payload::attach(&job.stub.bytes, &payload);
+        write_atomically(&job.path, &exe, true)?;
+        written.push(Written {
+            path: job.path.clone(),
+            size: exe.len(),
+            stub_target: job.stub.target.clone(),
+            natives: job.natives.clone(),
+        });
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+
+    if let Destination::Dir(dir) = &req.destination {
+        write_checksums(dir, &written)?;
+    }
+    Ok(written)
+}
+
+/// A progress bar on stderr, drawn only when both stdout and stderr are
+/// terminals (indicatif hides it otherwise).
+fn progress_bar(steps: u64) -> ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stdout().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(steps), target);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} {wide_msg}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
     );
-    let exe = payload::attach(&stub.bytes, &payload);
-    write_atomically(&req.output, &exe, true)?;
-    Ok(Summary {
-        size: exe.len(),
-        stub_target: stub.target.clone(),
-        native: targets,
-    })
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Writes `SHA256SUMS` in the format `sha256sum -c` reads, sorted by name.
+fn write_checksums(dir: &Path, written: &[Written]) -> Result<()> {
+    let mut lines: Vec<String> = Vec::new();
+    for w in written {
+        let bytes = std::fs::read(&w.path)
+            .map_err(|e| CliError::new(format!("cannot read back {}: {e}", w.path.display())))?;
+        let hash: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let name = w
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        lines.push(format!("{hash}  {name}\n"));
+    }
+    lines.sort_by(|a, b| a[66..].cmp(&b[66..]));
+    write_atomically(&dir.join("SHA256SUMS"), lines.concat().as_bytes(), false)
 }
 
 fn section(kind: SectionKind, target: &str, tier: &str, raw: &[u8]) -> Result<SectionInput> {
@@ -133,17 +296,23 @@ fn section(kind: SectionKind, target: &str, tier: &str, raw: &[u8]) -> Result<Se
     })
 }
 
+fn stem(input: &Path) -> Result<String> {
+    input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            CliError::new(format!(
+                "cannot derive an output name from {}",
+                input.display()
+            ))
+            .hint("give one with -o")
+        })
+}
+
 /// The default output path for an input: its file stem, in the current
 /// directory (`app.wasm` → `app`).
 pub fn default_output(input: &Path) -> Result<PathBuf> {
-    let stem = input.file_stem().ok_or_else(|| {
-        CliError::new(format!(
-            "cannot derive an output name from {}",
-            input.display()
-        ))
-        .hint("give one with -o")
-    })?;
-    let out = PathBuf::from(stem);
+    let out = PathBuf::from(stem(input)?);
     if out == input {
         return Err(CliError::new(format!(
             "the default output name would overwrite the input {}",

@@ -1,11 +1,13 @@
 //! `nyash inspect`: what a bundle holds.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use nyash_runtime::payload::{self, Bundle, PayloadError};
 use serde_json::json;
 
 use crate::error::{CliError, Result};
+use crate::output::print_stdout;
 use crate::stubs;
 
 /// Prints the contents of the bundle at `path`, as a table or as JSON.
@@ -28,11 +30,12 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
         .map(|i| bundle.stored(i).is_ok())
         .collect();
 
-    if as_json {
-        print_json(&bundle, &checks, file_len);
+    let text = if as_json {
+        json_text(&bundle, &checks, file_len)
     } else {
-        print_table(path, &bundle, &checks, file_len, stub_platform);
-    }
+        table_text(path, &bundle, &checks, file_len, stub_platform)
+    };
+    print_stdout(&text);
     match checks.iter().position(|ok| !ok) {
         Some(i) => Err(CliError::new(format!(
             "{} is damaged: {}",
@@ -47,7 +50,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn print_json(bundle: &Bundle, checks: &[bool], file_len: u64) {
+fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
     let idx = &bundle.index;
     let sections: Vec<_> = idx
         .sections
@@ -77,45 +80,38 @@ fn print_json(bundle: &Bundle, checks: &[bool], file_len: u64) {
         "payload_size": bundle.location.len,
         "sections": sections,
     });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&doc).expect("JSON values serialize")
-    );
+    serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
 }
 
-fn print_table(
+fn table_text(
     path: &Path,
     bundle: &Bundle,
     checks: &[bool],
     file_len: u64,
     stub: Option<(String, String)>,
-) {
+) -> String {
     let idx = &bundle.index;
-    println!(
-        "{}: nyash bundle, payload format {}",
-        path.display(),
-        idx.format_version
-    );
-    println!("  toolchain  {}", idx.toolchain);
-    println!(
-        "  engine     {} (artifact version {})",
-        idx.engine, idx.artifact_version
-    );
-    let stub = stub.map_or_else(String::new, |(f, m)| format!(", {f} {m}"));
-    println!(
-        "  launcher   {} ({} bytes{stub})",
-        idx.stub_target, bundle.location.offset
-    );
-    println!(
-        "  file       {file_len} bytes; payload {} bytes at offset {}",
-        bundle.location.len, bundle.location.offset
-    );
-    println!();
-    println!(
-        "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK"
-    );
+    let mut out = String::new();
+    let stub = stub.map_or_else(String::new, |(f, m)| format!(" ({f}, {m})"));
+    let lines = [
+        format!("{}: nyash bundle, payload format {}", path.display(), idx.format_version),
+        format!("  toolchain  {}", idx.toolchain),
+        format!("  engine     {} (artifact version {})", idx.engine, idx.artifact_version),
+        format!("  launcher   {}{stub}", idx.stub_target),
+        format!(
+            "  file       {file_len} bytes; payload {} bytes at offset {}",
+            bundle.location.len, bundle.location.offset
+        ),
+        String::new(),
+        "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
+    ];
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
     for (s, ok) in idx.sections.iter().zip(checks) {
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<7} {:<28} {:<9} {:<5} {:>10} {:>10}  {:<16} {}",
             s.kind.name(),
             s.target,
@@ -127,4 +123,5 @@ fn print_table(
             if *ok { "ok" } else { "CORRUPT" }
         );
     }
+    out
 }

@@ -41,14 +41,21 @@ enum Command {
     Bundle {
         /// The program: a .wasm or .wat WebAssembly command module (WASI preview 1).
         input: PathBuf,
-        /// Where to write the executable [default: the input's name without extension].
-        #[arg(short, long, value_name = "PATH")]
+        /// Write one executable here [default: the input's name without extension].
+        #[arg(short, long, value_name = "PATH", conflicts_with = "out_dir")]
         output: Option<PathBuf>,
+        /// Write one executable per --target into this directory, plus SHA256SUMS.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
         /// Embed native code for this target triple (repeatable; `all` for every
-        /// supported one). Without it: the launcher's own platform.
+        /// one). With -o, the first one also picks the executable's platform.
         #[arg(long = "target", value_name = "TRIPLE")]
         targets: Vec<String>,
-        /// Use this launcher stub instead of the embedded one.
+        /// With -o: the platform the executable runs on (its launcher), when it
+        /// differs from the first --target.
+        #[arg(long, value_name = "TRIPLE")]
+        platform: Option<String>,
+        /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
     },
@@ -90,48 +97,70 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Bundle {
             input,
             output,
+            out_dir,
             targets,
+            platform,
             stub,
         } => {
-            let output = match output {
-                Some(o) => o,
-                None => bundle::default_output(&input)?,
+            let destination = match (output, out_dir) {
+                (_, Some(dir)) => bundle::Destination::Dir(dir),
+                (Some(file), None) => bundle::Destination::File(file),
+                (None, None) => bundle::Destination::File(bundle::default_output(&input)?),
             };
-            let summary = bundle::bundle(&bundle::Request {
+            let written = bundle::bundle(&bundle::Request {
                 input,
-                output: output.clone(),
+                destination,
                 targets,
+                platform,
                 stub,
             })?;
-            eprintln!(
-                "bundled {} ({} bytes): launcher {}, native code for {}, portable fallback pulley64",
-                output.display(),
-                summary.size,
-                summary.stub_target,
-                summary.native.join(", ")
-            );
+            for w in written {
+                eprintln!(
+                    "bundled {} ({} bytes): launcher {}, native code for {}, portable fallback pulley64",
+                    w.path.display(),
+                    w.size,
+                    w.stub_target,
+                    w.natives.join(", ")
+                );
+            }
             Ok(())
         }
         Command::Inspect { file, json } => inspect::inspect(&file, json),
         Command::Check { .. } => unreachable!("handled in main"),
         Command::Targets => {
-            println!("Executables (a launcher stub is embedded):");
-            for t in stubs::embedded_targets() {
-                let host = if t == stubs::HOST_STUB_TARGET {
-                    "  (default)"
-                } else {
-                    ""
-                };
-                println!("  {t}{host}");
-            }
-            println!();
-            println!("Native code that can be embedded (--target):");
-            for t in nyash_runtime::targets::NATIVE_TARGETS {
-                println!("  {t}");
-            }
-            println!();
-            println!("Every bundle also carries the portable fallback (pulley64) and the WebAssembly module.");
+            output::print_stdout(&targets_text());
             Ok(())
         }
     }
+}
+
+/// The text of `nyash targets`.
+fn targets_text() -> String {
+    let embedded = stubs::embedded_targets();
+    let mut out = String::from("Executables (a launcher is embedded):\n");
+    for t in &embedded {
+        let default = if t == stubs::HOST_STUB_TARGET {
+            "  (default)"
+        } else {
+            ""
+        };
+        out += &format!("  {t}{default}\n");
+    }
+    let missing: Vec<&str> = stubs::BUILDABLE
+        .iter()
+        .copied()
+        .filter(|t| !embedded.iter().any(|e| e == t))
+        .collect();
+    if !missing.is_empty() {
+        out += &format!(
+            "  not embedded in this build: {} (run `scripts/setup.sh --cross && scripts/build-stubs.sh`, then rebuild nyash)\n",
+            missing.join(", ")
+        );
+    }
+    out += "\nNative code that can be embedded (--target):\n";
+    for t in nyash_runtime::targets::NATIVE_TARGETS {
+        out += &format!("  {t}\n");
+    }
+    out += "\nEvery bundle also carries the portable fallback (pulley64) and the WebAssembly module.\n";
+    out
 }

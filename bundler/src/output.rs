@@ -48,3 +48,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8], executable: bool) -> Result<(
     drop(file);
     fs::rename(&temp, path).map_err(fail)
 }
+
+/// Writes `text` to stdout. A closed pipe (`nyash inspect app | head`) is
+/// the reader's choice, not an error: the rest is dropped quietly.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("error: cannot write to standard output: {e}"),
+    }
+}

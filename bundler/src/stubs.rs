@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
+use nyash_runtime::targets;
 
 use crate::error::{CliError, Result};
 
@@ -13,12 +14,26 @@ static EMBEDDED: Dir<'static> = include_dir!("$OUT_DIR/stubs");
 /// The stub for the machine this `nyash` was built on.
 pub const HOST_STUB_TARGET: &str = env!("NYASH_HOST_STUB_TARGET");
 
+/// The platforms `scripts/build-stubs.sh` can build a launcher for.
+pub const BUILDABLE: &[&str] = &[
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-pc-windows-gnu",
+];
+
 /// A launcher stub and the platform it runs on.
 pub struct Stub {
     /// The target triple the stub was built for.
     pub target: String,
     /// The executable's bytes.
     pub bytes: Cow<'static, [u8]>,
+}
+
+impl Stub {
+    /// True for Windows launchers, whose outputs end in `.exe`.
+    pub fn is_windows(&self) -> bool {
+        targets::platform(&self.target).1 == "windows"
+    }
 }
 
 /// The targets with an embedded stub, sorted.
@@ -31,15 +46,44 @@ pub fn embedded_targets() -> Vec<String> {
     list
 }
 
-/// The embedded stub for `target`, checked to be what it claims.
-pub fn embedded(target: &str) -> Option<Result<Stub>> {
-    let dir = EMBEDDED.get_dir(target)?;
-    let file = dir.files().next()?;
-    let stub = Stub {
-        target: target.to_string(),
+/// The embedded stub that runs on `target`'s platform: the stub built for
+/// exactly that triple, else one for the same architecture and OS (a static
+/// musl launcher serves `x86_64-unknown-linux-gnu`). Checked with goblin.
+pub fn for_platform(target: &str) -> Result<Stub> {
+    let all = embedded_targets();
+    let chosen = all
+        .iter()
+        .find(|t| *t == target)
+        .or_else(|| all.iter().find(|t| targets::runs_on(target, t)))
+        .ok_or_else(|| missing(target, &all))?;
+    let dir = EMBEDDED.get_dir(chosen.as_str()).expect("listed above");
+    let file = dir.files().next().ok_or_else(|| missing(target, &all))?;
+    check_platform(
+        file.contents(),
+        chosen,
+        &format!("the embedded {chosen} launcher"),
+    )?;
+    Ok(Stub {
+        target: chosen.clone(),
         bytes: Cow::Borrowed(file.contents()),
+    })
+}
+
+fn missing(target: &str, embedded: &[String]) -> CliError {
+    let mut err = CliError::new(format!(
+        "no launcher for {target} is embedded in this nyash"
+    ))
+    .hint(format!("embedded launchers: {}", embedded.join(", ")));
+    err = if BUILDABLE.contains(&target) {
+        err.hint("build it with `scripts/setup.sh --cross && scripts/build-stubs.sh`, then rebuild nyash (`cargo build -p nyash`)")
+    } else {
+        err.hint(format!(
+            "nyash cannot build a launcher for {target} yet; pass one with --stub PATH"
+        ))
     };
-    Some(check_platform(&stub.bytes, target, "the embedded stub").map(|()| stub))
+    err.hint(format!(
+        "to embed {target} code in an executable for another platform, add --platform {HOST_STUB_TARGET}"
+    ))
 }
 
 /// A stub given with `--stub PATH`: it must be a nyash stub of this release.
@@ -81,7 +125,7 @@ fn identity(bytes: &[u8]) -> Option<(String, String)> {
 /// architecture.
 pub fn check_platform(bytes: &[u8], target: &str, what: &str) -> Result<()> {
     let actual = describe_binary(bytes);
-    let (arch, os) = nyash_runtime::targets::platform(target);
+    let (arch, os) = targets::platform(target);
     let expected_format = match os {
         "windows" => "PE",
         "darwin" => "Mach-O",
@@ -90,7 +134,7 @@ pub fn check_platform(bytes: &[u8], target: &str, what: &str) -> Result<()> {
     match &actual {
         Some((format, machine)) if format == expected_format && machine == arch => Ok(()),
         Some((format, machine)) => Err(CliError::new(format!(
-            "{what} is a {format} executable for {machine}, not for {target}"
+            "{what} claims to be for {target}, but it is a {format} executable for {machine}"
         ))
         .hint("pass a stub built for that target, e.g. from scripts/build-stubs.sh")),
         None => Err(CliError::new(format!(

@@ -61,7 +61,7 @@ pub fn launch() -> Result<i32, Failure> {
         ms(started)
     );
     match ready.and_then(wasi::Ready::start) {
-        Ok(status) => Ok(status),
+        Ok(status) | Err(RunError::Exited(status)) => Ok(status),
         Err(RunError::Trap { message, detail }) => {
             eprintln!("error: the program crashed: {message}");
             trace!(opts, "trap details: {detail}");

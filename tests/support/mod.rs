@@ -296,3 +296,15 @@ pub fn assert_no_backtrace(stderr: &str) {
         assert!(!stderr.contains(bad), "unexpected {bad:?} in:\n{stderr}");
     }
 }
+
+/// The default launcher of this `nyash` (the platform of `-o` bundles
+/// without --target), read from `nyash targets`.
+pub fn host_stub_target() -> String {
+    let out = nyash_ok(&["targets"]);
+    out.stdout
+        .lines()
+        .find(|l| l.ends_with("(default)"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("nyash targets names a default launcher")
+        .to_string()
+}

@@ -116,6 +116,7 @@ pub struct Index {
 }
 
 /// A section to be written: its description and its stored bytes.
+#[derive(Clone)]
 pub struct SectionInput {
     /// What the section holds.
     pub kind: SectionKind,

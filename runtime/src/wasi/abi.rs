@@ -28,10 +28,25 @@ pub const NOTEMPTY: Errno = 55;
 pub const NOTSUP: Errno = 58;
 pub const PERM: Errno = 63;
 pub const PIPE: Errno = 64;
-pub const ROFS: Errno = 67;
-pub const SPIPE: Errno = 68;
-pub const XDEV: Errno = 73;
+pub const ROFS: Errno = 69;
+pub const SPIPE: Errno = 70;
+pub const XDEV: Errno = 75;
 pub const NOTCAPABLE: Errno = 76;
+
+#[cfg(test)]
+mod tests {
+    /// Spot checks against the preview 1 `errno` enumeration, where
+    /// `protonosupport` (66) and `prototype` (67) come before `range` (68).
+    #[test]
+    fn errno_values_follow_preview_1() {
+        use super::*;
+        assert_eq!((NOSYS, NOTDIR, NOTEMPTY, NOTSUP), (52, 54, 55, 58));
+        assert_eq!(
+            (PERM, PIPE, ROFS, SPIPE, XDEV, NOTCAPABLE),
+            (63, 64, 69, 70, 75, 76)
+        );
+    }
+}
 
 pub const FILETYPE_UNKNOWN: u8 = 0;
 pub const FILETYPE_CHARACTER_DEVICE: u8 = 2;

@@ -668,6 +668,16 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let name = m.path(path, path_len)?;
                 let follow = dirflags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
                 let host = s.files.resolve(fd, &name, follow)?;
+                // Without SYMLINK_FOLLOW a final symlink is never opened:
+                // `metadata` below would follow it, to a file or a directory
+                // that may lie outside the sandbox.
+                if !follow
+                    && host
+                        .symlink_metadata()
+                        .is_ok_and(|m| m.file_type().is_symlink())
+                {
+                    return Err(LOOP);
+                }
                 let write = rights & RIGHTS_FD_WRITE != 0;
                 let is_dir = fs::metadata(&host).map(|m| m.is_dir()).unwrap_or(false);
                 if oflags & OFLAGS_DIRECTORY != 0 || (is_dir && !write) {
@@ -679,13 +689,6 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         preopen: None,
                     });
                     return m.put_u32(out, new as u32);
-                }
-                if !follow
-                    && host
-                        .symlink_metadata()
-                        .is_ok_and(|m| m.file_type().is_symlink())
-                {
-                    return Err(LOOP);
                 }
                 let append = fdflags & FDFLAGS_APPEND != 0;
                 let read = rights & RIGHTS_FD_READ != 0 || !write;

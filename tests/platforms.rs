@@ -1,0 +1,391 @@
+//! End-to-end tests of executables for other platforms, run where they
+//! belong: arm64 Linux under qemu-aarch64, Windows under wine, the static
+//! musl launcher directly.
+//!
+//! A platform whose launcher is not embedded in this `nyash`, or whose
+//! runner is not installed, is skipped with a loud message; with
+//! `NYASH_REQUIRE_PLATFORM_TESTS=1` (set by CI) a skip is a failure instead.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+use support::*;
+
+/// How to run an executable of one platform on this machine.
+struct Runner {
+    /// The program that runs it, if it cannot run directly.
+    program: Option<String>,
+    env: Vec<(String, String)>,
+}
+
+fn skip(what: &str) {
+    if std::env::var_os("NYASH_REQUIRE_PLATFORM_TESTS").is_some() {
+        panic!("platform test required but skipped: {what}");
+    }
+    eprintln!("\n*** SKIPPED: {what} ***\n");
+}
+
+fn embedded_launchers() -> Vec<String> {
+    let out = nyash_ok(&["targets"]);
+    out.stdout
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  ") && !l.contains("not embedded"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// A wine prefix with the test-only `bcryptprimitives.dll` shim (wine 8
+/// lacks it; Rust's std imports `ProcessPrng` from it on Windows 10+).
+fn wine_prefix() -> Option<String> {
+    static PREFIX: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    PREFIX
+        .get_or_init(|| {
+            if !have("wine") || !have("x86_64-w64-mingw32-gcc") {
+                return None;
+            }
+            let prefix = std::env::temp_dir().join(format!("nyash-wine-{}", std::process::id()));
+            let system32 = prefix.join("drive_c/windows/system32");
+            let init = Command::new("wine")
+                .args(["cmd", "/c", "exit"])
+                .env("WINEPREFIX", &prefix)
+                .env("WINEDEBUG", "-all")
+                .output()
+                .ok()?;
+            if !system32.is_dir() {
+                eprintln!("wine prefix set-up failed: {init:?}");
+                return None;
+            }
+            let shim = fixture("wine/bcryptprimitives.c");
+            let def = fixture("wine/bcryptprimitives.def");
+            let status = Command::new("x86_64-w64-mingw32-gcc")
+                .args(["-O2", "-shared", "-o"])
+                .arg(system32.join("bcryptprimitives.dll"))
+                .args([&shim, &def, "-ladvapi32"])
+                .status()
+                .ok()?;
+            status
+                .success()
+                .then(|| prefix.to_string_lossy().into_owned())
+        })
+        .clone()
+}
+
+fn runner_for(target: &str) -> Option<Runner> {
+    match target {
+        "x86_64-unknown-linux-musl" | "x86_64-unknown-linux-gnu" => Some(Runner {
+            program: None,
+            env: Vec::new(),
+        }),
+        "aarch64-unknown-linux-gnu" => ["qemu-aarch64-static", "qemu-aarch64"]
+            .into_iter()
+            .find(|q| have(q))
+            .map(|q| Runner {
+                program: Some(q.to_string()),
+                env: Vec::new(),
+            }),
+        "x86_64-pc-windows-gnu" => wine_prefix().map(|prefix| Runner {
+            program: Some("wine".to_string()),
+            env: vec![
+                ("WINEPREFIX".to_string(), prefix),
+                ("WINEDEBUG".to_string(), "-all".to_string()),
+            ],
+        }),
+        _ => None,
+    }
+}
+
+fn run_on(runner: &Runner, exe: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all_env: Vec<(&str, &str)> = runner
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    all_env.extend_from_slice(env);
+    match &runner.program {
+        None => run(exe, args, &all_env),
+        Some(program) => {
+            let mut full = vec![exe];
+            full.extend_from_slice(args);
+            run(program, &full, &all_env)
+        }
+    }
+}
+
+/// The format and machine of a file, read with goblin.
+fn platform_of(bytes: &[u8]) -> (&'static str, &'static str) {
+    match goblin::Object::parse(bytes).expect("an executable") {
+        goblin::Object::Elf(elf) => (
+            "ELF",
+            match elf.header.e_machine {
+                goblin::elf::header::EM_X86_64 => "x86_64",
+                goblin::elf::header::EM_AARCH64 => "aarch64",
+                _ => "other",
+            },
+        ),
+        goblin::Object::PE(pe) => (
+            "PE",
+            match pe.header.coff_header.machine {
+                goblin::pe::header::COFF_MACHINE_X86_64 => "x86_64",
+                _ => "other",
+            },
+        ),
+        _ => ("other", "other"),
+    }
+}
+
+#[test]
+fn out_dir_gives_one_checked_executable_per_platform_and_each_runs() {
+    let launchers = embedded_launchers();
+    for wanted in ["aarch64-unknown-linux-gnu", "x86_64-pc-windows-gnu"] {
+        if !launchers.iter().any(|l| l == wanted) {
+            skip(&format!(
+                "no {wanted} launcher is embedded (run scripts/setup.sh --cross && scripts/build-stubs.sh, then rebuild)"
+            ));
+        }
+    }
+    let dir = TempDir::new("dist");
+    let dist = dir.path("dist");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "--target",
+        "all",
+        "--out-dir",
+        &dist,
+    ]);
+
+    // One executable per embedded launcher, named by target, plus SHA256SUMS.
+    let sums = fs::read_to_string(format!("{dist}/SHA256SUMS")).unwrap();
+    let mut listed = BTreeMap::new();
+    for line in sums.lines() {
+        let (hash, name) = line.split_once("  ").expect("sha256sum format");
+        listed.insert(name.to_string(), hash.to_string());
+    }
+    let mut files: Vec<String> = fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "SHA256SUMS")
+        .collect();
+    files.sort();
+    let expected: Vec<String> = launchers
+        .iter()
+        .map(|t| {
+            let exe = if t.contains("windows") { ".exe" } else { "" };
+            format!("probe-{t}{exe}")
+        })
+        .collect();
+    assert_eq!(files, expected);
+    assert_eq!(listed.keys().cloned().collect::<Vec<_>>(), expected);
+
+    for target in &launchers {
+        let exe_name = expected
+            .iter()
+            .find(|n| n.contains(target.as_str()))
+            .unwrap();
+        let exe = format!("{dist}/{exe_name}");
+        let bytes = fs::read(&exe).unwrap();
+        let hash: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(listed[exe_name], hash, "{exe_name}");
+
+        // The right format and machine, and native code for its own target.
+        let (format, machine) = platform_of(&bytes);
+        let (arch, os) = nyash_runtime::targets::platform(target);
+        assert_eq!(
+            format,
+            if os == "windows" { "PE" } else { "ELF" },
+            "{target}"
+        );
+        assert_eq!(machine, arch, "{target}");
+        let (_, index) = read_index(&bytes);
+        let kinds: Vec<String> = index.sections.iter().map(|s| s.describe()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "wasm wasm32-wasip1".to_string(),
+                format!("native {target}"),
+                "pulley pulley64".to_string()
+            ]
+        );
+        assert_eq!(index.stub_target, *target);
+
+        let Some(runner) = runner_for(target) else {
+            skip(&format!(
+                "no way to run {target} executables here (qemu-user-static / wine / mingw missing)"
+            ));
+            continue;
+        };
+        let out = run_on(
+            &runner,
+            &exe,
+            &["args", "a b", "-x"],
+            &[("NYASH_TRACE", "1")],
+        );
+        assert_eq!(
+            out.stdout, "arg[1]=args\narg[2]=a b\narg[3]=-x\n",
+            "{target}: {out:?}"
+        );
+        assert!(
+            out.stderr.contains(&format!("running native {target}")),
+            "{target}: {}",
+            out.stderr
+        );
+        let out = run_on(&runner, &exe, &["exit", "7"], &[]);
+        assert_eq!(
+            (out.status, out.stdout.as_str()),
+            (7, "exiting with 7\n"),
+            "{target}"
+        );
+        let out = run_on(
+            &runner,
+            &exe,
+            &["args", "fallback"],
+            &[("NYASH_EXEC", "wasm"), ("NYASH_TRACE", "1")],
+        );
+        assert_eq!(
+            out.stdout, "arg[1]=args\narg[2]=fallback\n",
+            "{target}: {out:?}"
+        );
+        assert!(
+            out.stderr.contains("running pulley pulley64"),
+            "{target}: {}",
+            out.stderr
+        );
+    }
+
+    // Reproducible: a second run gives an identical dist/.
+    let again = dir.path("again");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "--target",
+        "all",
+        "--out-dir",
+        &again,
+    ]);
+    for name in expected
+        .iter()
+        .chain(std::iter::once(&"SHA256SUMS".to_string()))
+    {
+        assert_eq!(
+            fs::read(format!("{dist}/{name}")).unwrap(),
+            fs::read(format!("{again}/{name}")).unwrap(),
+            "{name} differs between two runs"
+        );
+    }
+}
+
+#[test]
+fn a_single_target_gives_an_executable_for_that_platform() {
+    if !embedded_launchers()
+        .iter()
+        .any(|l| l == "aarch64-unknown-linux-gnu")
+    {
+        skip("no aarch64-unknown-linux-gnu launcher is embedded");
+        return;
+    }
+    let dir = TempDir::new("single");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    let bytes = fs::read(&app).unwrap();
+    assert_eq!(platform_of(&bytes), ("ELF", "aarch64"));
+    let Some(runner) = runner_for("aarch64-unknown-linux-gnu") else {
+        skip("qemu-aarch64 is not installed");
+        return;
+    };
+    assert_eq!(run_on(&runner, &app, &[], &[]).stdout, "Hello, world!\n");
+}
+
+#[test]
+fn missing_launchers_and_wrong_stubs_are_explained() {
+    let dir = TempDir::new("nolauncher");
+    let out = nyash(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &dir.path("app"),
+        "--target",
+        "aarch64-apple-darwin",
+    ]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr
+            .starts_with("error: no launcher for aarch64-apple-darwin is embedded in this nyash"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: embedded launchers: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--stub PATH"), "{}", out.stderr);
+    assert!(out.stderr.contains("--platform"), "{}", out.stderr);
+
+    // A stub for another platform than --platform names what it really is.
+    let app = dir.path("hello");
+    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    let bytes = fs::read(&app).unwrap();
+    let (payload_at, _) = read_index(&bytes);
+    let stub = dir.path("stub");
+    write_exe(&stub, &bare_stub(&bytes[..payload_at]));
+    let host = host_stub_target();
+    let out = nyash(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &dir.path("x"),
+        "--stub",
+        &stub,
+        "--platform",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "is for {host}, not for --platform aarch64-unknown-linux-gnu"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The same stub without the conflicting flag is accepted.
+    nyash_ok(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &dir.path("y"),
+        "--stub",
+        &stub,
+    ]);
+    assert_eq!(run(&dir.path("y"), &[], &[]).stdout, "Hello, world!\n");
+
+    // --out-dir with launcher-choosing flags is refused.
+    let out = nyash(&[
+        "bundle",
+        &example("hello.wat"),
+        "--out-dir",
+        &dir.path("d"),
+        "--platform",
+        &host,
+    ]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr.contains("they go with -o, not --out-dir"),
+        "{}",
+        out.stderr
+    );
+}
