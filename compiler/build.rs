@@ -5,6 +5,8 @@
 //! does for the launcher stub: it has its own workspace and lock file, and flags meant for
 //! the host (RUSTFLAGS, wrappers) must not leak into a wasm build.
 
+#![allow(clippy::disallowed_methods)] // A build script reads cargo's environment by design.
+
 use std::env;
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! will. `run --pulley FILE` runs it on the Pulley interpreter (the bundle fallback path).
 //! `run --emit OUT FILE` writes the module instead. Used by the conformance tests.
 
+#![allow(clippy::disallowed_methods)] // A command-line driver reads files and its environment.
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -15,6 +15,8 @@ use crate::wasi;
 
 static mut ERROR: Option<Val> = None;
 static mut TRACE: Vec<&'static str> = Vec::new();
+static mut DROPPED: usize = 0;
+const MAX_FRAMES: usize = 16;
 
 fn slot() -> &'static mut Option<Val> {
     unsafe { &mut *core::ptr::addr_of_mut!(ERROR) }
@@ -48,14 +50,19 @@ pub fn throw(v: Val) {
     }
     *slot() = Some(v);
     trace().clear();
+    unsafe { *core::ptr::addr_of_mut!(DROPPED) = 0 };
     state().pending = 1;
 }
 
 /// Adds a frame to the pending error's trace.
 pub fn push_frame(frame: &'static str) {
+    // Keep the innermost frames and always the outermost one; count the rest.
     let t = trace();
-    if t.len() < 1000 {
+    if t.len() < MAX_FRAMES {
         t.push(frame);
+    } else {
+        t[MAX_FRAMES - 1] = frame;
+        unsafe { *core::ptr::addr_of_mut!(DROPPED) += 1 };
     }
 }
 
@@ -82,6 +89,7 @@ pub fn message(v: &Val) -> String {
 /// Prints the pending error and its trace to stderr and exits with status 1.
 pub fn report_uncaught() -> ! {
     let frames = trace().clone();
+    let dropped = unsafe { core::ptr::replace(core::ptr::addr_of_mut!(DROPPED), 0) };
     let v = take();
     let mut text = String::from("Error: ");
     text.push_str(&message(&v));
@@ -90,7 +98,7 @@ pub fn report_uncaught() -> ! {
     for (i, f) in frames.iter().enumerate() {
         if i == SHOWN && frames.len() > SHOWN + 1 {
             text.push_str("  ... ");
-            crate::num::push_int(&mut text, (frames.len() - SHOWN - 1) as i64);
+            crate::num::push_int(&mut text, (frames.len() - SHOWN - 1 + dropped) as i64);
             text.push_str(" more frames\n");
             let last = frames[frames.len() - 1];
             text.push_str("  at ");
