@@ -33,21 +33,6 @@ pub const SPIPE: Errno = 70;
 pub const XDEV: Errno = 75;
 pub const NOTCAPABLE: Errno = 76;
 
-#[cfg(test)]
-mod tests {
-    /// Spot checks against the preview 1 `errno` enumeration, where
-    /// `protonosupport` (66) and `prototype` (67) come before `range` (68).
-    #[test]
-    fn errno_values_follow_preview_1() {
-        use super::*;
-        assert_eq!((NOSYS, NOTDIR, NOTEMPTY, NOTSUP), (52, 54, 55, 58));
-        assert_eq!(
-            (PERM, PIPE, ROFS, SPIPE, XDEV, NOTCAPABLE),
-            (63, 64, 69, 70, 75, 76)
-        );
-    }
-}
-
 pub const FILETYPE_UNKNOWN: u8 = 0;
 pub const FILETYPE_CHARACTER_DEVICE: u8 = 2;
 pub const FILETYPE_DIRECTORY: u8 = 3;
@@ -156,5 +141,20 @@ impl<'a> GuestMemory<'a> {
     pub fn path(&self, ptr: i32, len: i32) -> Result<String, Errno> {
         let bytes = self.slice(ptr, len as u32 as usize)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| ILSEQ)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Spot checks against the preview 1 `errno` enumeration, where
+    /// `protonosupport` (66) and `prototype` (67) come before `range` (68).
+    #[test]
+    fn errno_values_follow_preview_1() {
+        use super::*;
+        assert_eq!((NOSYS, NOTDIR, NOTEMPTY, NOTSUP), (52, 54, 55, 58));
+        assert_eq!(
+            (PERM, PIPE, ROFS, SPIPE, XDEV, NOTCAPABLE),
+            (63, 64, 69, 70, 75, 76)
+        );
     }
 }
