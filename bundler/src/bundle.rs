@@ -26,7 +26,7 @@ use crate::error::{CliError, Result};
 use crate::module_check::{check_module, error_chain};
 use crate::output::write_atomically;
 use crate::stubs::{self, Stub};
-use crate::{input, precompile};
+use crate::{precompile, source};
 
 /// The zstd level for every section: the highest standard level. Output is
 /// deterministic for a given level.
@@ -165,7 +165,7 @@ fn plan(req: &Request) -> Result<Vec<Job>> {
 /// Builds the executables described by `req`.
 pub fn bundle(req: &Request) -> Result<Vec<Written>> {
     let jobs = plan(req)?;
-    let wasm = input::load_module(&req.input)?;
+    let wasm = source::module_for(&req.input)?;
 
     let mut distinct: Vec<&str> = Vec::new();
     for job in &jobs {

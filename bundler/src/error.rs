@@ -21,6 +21,17 @@ impl CliError {
         }
     }
 
+    /// An error whose details were already printed (compiler diagnostics):
+    /// nothing more is said, and the exit status is 1.
+    pub fn reported() -> Self {
+        CliError::new("")
+    }
+
+    /// True when the details were already printed.
+    pub fn is_reported(&self) -> bool {
+        self.message.is_empty()
+    }
+
     /// Adds a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());

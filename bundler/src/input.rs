@@ -4,7 +4,8 @@ use std::path::Path;
 
 use crate::error::{CliError, Result};
 
-/// Reads `path` and returns the WebAssembly module it holds.
+/// Reads `path` and returns the WebAssembly module it holds. (Nyash source
+/// goes through `crate::source` instead.)
 ///
 /// `.wat` files (or any text that is not a binary module) are parsed as the
 /// WebAssembly text format; `.wasm` files are taken as they are.
@@ -20,11 +21,6 @@ pub fn load_module(path: &Path) -> Result<Vec<u8>> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     match ext.as_deref() {
-        Some("nyash") => Err(CliError::new(format!(
-            "{}: compiling Nyash source is not available in this nyash release",
-            path.display()
-        ))
-        .hint("`nyash check` checks Nyash source today; bundles take a .wasm or .wat module")),
         Some("wasm") => Ok(bytes),
         _ if bytes.starts_with(b"\0asm") => Ok(bytes),
         _ => parse_text(path, &bytes),

@@ -1,9 +1,10 @@
 //! `nyash`: the Nyash toolchain's command-line interface.
 //!
-//! `nyash bundle` turns a WebAssembly program into one executable: a
+//! `nyash bundle` turns a Nyash or WebAssembly program into one executable: a
 //! prebuilt launcher stub with a payload appended (the module, native code
 //! per target and a portable fallback). `nyash inspect` shows what a bundle
-//! holds; `nyash check` reports the errors and warnings of Nyash source;
+//! holds; `nyash run` compiles and runs a program at once; `nyash build`
+//! writes its WebAssembly module; `nyash check` reports the errors and warnings of Nyash source;
 //! `nyash targets` lists what this build can produce.
 
 mod bundle;
@@ -14,6 +15,8 @@ mod module_check;
 mod output;
 mod precompile;
 mod quiet_panics;
+mod run;
+mod source;
 mod stubs;
 
 use std::path::PathBuf;
@@ -39,7 +42,8 @@ struct Cli {
 enum Command {
     /// Bundle a program into one executable: launcher + native code + portable fallback.
     Bundle {
-        /// The program: a .wasm or .wat WebAssembly command module (WASI preview 1).
+        /// The program: Nyash source (.nyash), or a WASI preview 1 command module
+        /// (.wasm, .wat).
         input: PathBuf,
         /// Write one executable here [default: the input's name without extension].
         #[arg(short, long, value_name = "PATH", conflicts_with = "out_dir")]
@@ -58,6 +62,22 @@ enum Command {
         /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
+    },
+    /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
+    Run {
+        /// The program.
+        file: PathBuf,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Compile a Nyash program to a standalone WASI preview 1 module.
+    Build {
+        /// The program's main .nyash file.
+        file: PathBuf,
+        /// Where to write the module [default: the input's name with .wasm].
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Show what a bundle holds: format, toolchain, and every section.
     Inspect {
@@ -83,17 +103,52 @@ fn main() -> ExitCode {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
-    match run(cli.command) {
+    if let Command::Run { file, args } = cli.command {
+        return match run::run(&file, args) {
+            Ok(status) => exit_with(status),
+            Err(e) => fail(e),
+        };
+    }
+    match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(e),
     }
 }
 
-fn run(command: Command) -> Result<(), CliError> {
+fn fail(e: CliError) -> ExitCode {
+    if !e.is_reported() {
+        eprintln!("{e}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Exits with a program's status: 0–255 as is; others go to the OS, which
+/// keeps what it can (the low 8 bits on Unix), as the launcher does.
+fn exit_with(status: i32) -> ExitCode {
+    match u8::try_from(status) {
+        Ok(code) => ExitCode::from(code),
+        Err(_) => std::process::exit(status),
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
+        Command::Build { file, output } => {
+            let output = output.unwrap_or_else(|| {
+                PathBuf::from(file.file_stem().unwrap_or_default()).with_extension("wasm")
+            });
+            if output == file {
+                return Err(CliError::new(format!(
+                    "the output would overwrite the input {}",
+                    file.display()
+                ))
+                .hint("give another path with -o"));
+            }
+            let wasm = source::module_for(&file)?;
+            output::write_atomically(&output, &wasm, false)?;
+            eprintln!("built {} ({} bytes)", output.display(), wasm.len());
+            Ok(())
+        }
         Command::Bundle {
             input,
             output,
@@ -126,7 +181,7 @@ fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Inspect { file, json } => inspect::inspect(&file, json),
-        Command::Check { .. } => unreachable!("handled in main"),
+        Command::Check { .. } | Command::Run { .. } => unreachable!("handled in main"),
         Command::Targets => {
             output::print_stdout(&targets_text());
             Ok(())
