@@ -83,16 +83,28 @@ fn check(program: &Path, scratch: &TempDir) -> Vec<String> {
         }
     };
 
-    compare("nyash run", run_in(dir, nyash, &["run", name, "one", "two"], &[]));
+    compare(
+        "nyash run",
+        run_in(dir, nyash, &["run", name, "one", "two"], &[]),
+    );
 
     let exe = scratch.path(&format!("{area}-{}", name.trim_end_matches(".nyash")));
     let built = run_in(dir, nyash, &["bundle", name, "-o", &exe], &[]);
     if built.status != 0 {
-        problems.push(format!("{area}/{name}: nyash bundle failed: {}", built.stderr));
+        problems.push(format!(
+            "{area}/{name}: nyash bundle failed: {}",
+            built.stderr
+        ));
         return problems;
     }
-    compare("bundle, native path", run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "native")]));
-    compare("bundle, fallback path", run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "wasm")]));
+    compare(
+        "bundle, native path",
+        run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "native")]),
+    );
+    compare(
+        "bundle, fallback path",
+        run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "wasm")]),
+    );
     problems
 }
 
@@ -101,7 +113,11 @@ fn every_program_agrees_on_all_three_paths() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
     let mut list = Vec::new();
     programs(&root, &mut list);
-    assert!(list.len() >= 40, "only {} conformance programs found", list.len());
+    assert!(
+        list.len() >= 40,
+        "only {} conformance programs found",
+        list.len()
+    );
 
     let scratch = TempDir::new("conformance");
     let queue = Mutex::new(list.clone());
@@ -125,5 +141,8 @@ fn every_program_agrees_on_all_three_paths() {
         list.len(),
         problems.join("\n\n")
     );
-    eprintln!("{} conformance programs agree on nyash run, native and fallback", list.len());
+    eprintln!(
+        "{} conformance programs agree on nyash run, native and fallback",
+        list.len()
+    );
 }

@@ -22,7 +22,11 @@ pub fn run(path: &Path, args: Vec<OsString>) -> Result<i32> {
     let engine = Engine::new(&config)
         .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))?;
     let module = Module::new(&engine, &wasm).map_err(|e| {
-        CliError::new(format!("{} cannot be compiled: {}", path.display(), error_chain(&e)))
+        CliError::new(format!(
+            "{} cannot be compiled: {}",
+            path.display(),
+            error_chain(&e)
+        ))
     })?;
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);

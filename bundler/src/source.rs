@@ -13,7 +13,8 @@ use crate::input;
 
 /// True for a path that names Nyash source.
 pub fn is_nyash(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nyash"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("nyash"))
 }
 
 /// The module for `path`: compiled from Nyash source, or read as WebAssembly.
