@@ -1,6 +1,9 @@
 //! End-to-end tests of executables for other platforms, run where they
 //! belong: arm64 Linux under qemu-aarch64, Windows under wine, the static
-//! musl launcher directly.
+//! musl launcher directly. macOS executables cannot run on Linux; their
+//! format and (on arm64) their ad-hoc code signature, which must cover the
+//! payload, are checked with an independent verifier
+//! (`tests/fixtures/macho_verify.py`) instead.
 //!
 //! A platform whose launcher is not embedded in this `nyash`, or whose
 //! runner is not installed, is skipped with a loud message; with
@@ -134,6 +137,14 @@ fn platform_of(bytes: &[u8]) -> (&'static str, &'static str) {
                 _ => "other",
             },
         ),
+        goblin::Object::Mach(goblin::mach::Mach::Binary(m)) => (
+            "Mach-O",
+            match m.header.cputype {
+                goblin::mach::cputype::CPU_TYPE_X86_64 => "x86_64",
+                goblin::mach::cputype::CPU_TYPE_ARM64 => "aarch64",
+                _ => "other",
+            },
+        ),
         _ => ("other", "other"),
     }
 }
@@ -198,11 +209,12 @@ fn out_dir_gives_one_checked_executable_per_platform_and_each_runs() {
         // The right format and machine, and native code for its own target.
         let (format, machine) = platform_of(&bytes);
         let (arch, os) = nyash_runtime::targets::platform(target);
-        assert_eq!(
-            format,
-            if os == "windows" { "PE" } else { "ELF" },
-            "{target}"
-        );
+        let want_format = match os {
+            "windows" => "PE",
+            "darwin" => "Mach-O",
+            _ => "ELF",
+        };
+        assert_eq!(format, want_format, "{target}");
         assert_eq!(machine, arch, "{target}");
         let (_, index) = read_index(&bytes);
         let kinds: Vec<String> = index.sections.iter().map(|s| s.describe()).collect();
@@ -216,6 +228,13 @@ fn out_dir_gives_one_checked_executable_per_platform_and_each_runs() {
         );
         assert_eq!(index.stub_target, *target);
 
+        if os == "darwin" {
+            if arch == "aarch64" {
+                assert_macho_signature_valid(&exe);
+            }
+            eprintln!("note: {target} executables cannot run on Linux; checked structurally");
+            continue;
+        }
         let Some(runner) = runner_for(target) else {
             skip(&format!(
                 "no way to run {target} executables here (qemu-user-static / wine / mingw missing)"
@@ -319,12 +338,12 @@ fn missing_launchers_and_wrong_stubs_are_explained() {
         "-o",
         &dir.path("app"),
         "--target",
-        "aarch64-apple-darwin",
+        "x86_64-unknown-freebsd",
     ]);
     assert_eq!(out.status, 1);
     assert!(
         out.stderr
-            .starts_with("error: no launcher for aarch64-apple-darwin is embedded in this nyash"),
+            .starts_with("error: no launcher for x86_64-unknown-freebsd is embedded in this nyash"),
         "{}",
         out.stderr
     );
@@ -388,4 +407,63 @@ fn missing_launchers_and_wrong_stubs_are_explained() {
         "{}",
         out.stderr
     );
+}
+
+/// Runs the independent Mach-O signature verifier on `exe`.
+fn assert_macho_signature_valid(exe: &str) {
+    if !have("python3") {
+        skip("python3 is needed to verify Mach-O signatures");
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(fixture("macho_verify.py"))
+        .arg(exe)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.starts_with("ok: "),
+        "{exe}: {text}"
+    );
+}
+
+#[test]
+fn macos_arm64_bundles_keep_a_valid_signature_over_the_payload() {
+    if !embedded_launchers()
+        .iter()
+        .any(|l| l == "aarch64-apple-darwin")
+    {
+        skip("no aarch64-apple-darwin launcher is embedded (scripts/build-stubs.sh needs cargo-zigbuild)");
+        return;
+    }
+    let dir = TempDir::new("macos");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-apple-darwin",
+    ]);
+    assert_macho_signature_valid(&app);
+    // The payload is found through LC_CODE_SIGNATURE and is intact.
+    let bytes = fs::read(&app).unwrap();
+    let (_, index) = read_index(&bytes);
+    assert_eq!(index.stub_target, "aarch64-apple-darwin");
+    assert_eq!(nyash(&["inspect", &app]).status, 0);
+
+    // A flipped payload byte breaks both the page hash and the section hash.
+    let mut damaged = bytes.clone();
+    let loc = nyash_runtime::payload::locate(&bytes[..]).unwrap();
+    damaged[(loc.offset + loc.len / 2) as usize] ^= 1;
+    let path = dir.path("damaged");
+    write_exe(&path, &damaged);
+    let out = Command::new("python3")
+        .arg(fixture("macho_verify.py"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hash mismatch"));
+    assert_eq!(nyash(&["inspect", &path]).status, 1);
 }

@@ -19,6 +19,8 @@ pub const BUILDABLE: &[&str] = &[
     "x86_64-unknown-linux-musl",
     "aarch64-unknown-linux-gnu",
     "x86_64-pc-windows-gnu",
+    "aarch64-apple-darwin",
+    "x86_64-apple-darwin",
 ];
 
 /// A launcher stub and the platform it runs on.

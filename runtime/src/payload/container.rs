@@ -87,8 +87,22 @@ pub struct Location {
     pub via_locator: bool,
 }
 
-/// Returns the bundle: `stub` with `payload` attached.
+fn locator(payload_off: u64, payload_len: u64) -> Vec<u8> {
+    let mut l = Vec::with_capacity(LOCATOR_LEN as usize);
+    l.extend_from_slice(&payload_off.to_le_bytes());
+    l.extend_from_slice(&payload_len.to_le_bytes());
+    l.extend_from_slice(LOCATOR_MAGIC);
+    l
+}
+
+/// Returns the bundle: `stub` with `payload` attached. A signed Mach-O stub
+/// gets the payload under a new ad-hoc signature (see `macho.rs`).
 pub fn attach(stub: &[u8], payload: &[u8]) -> Vec<u8> {
+    if let Some(signed) =
+        super::macho::attach_signed(stub, payload, |off| locator(off, payload.len() as u64))
+    {
+        return signed;
+    }
     let mut out = stub.to_vec();
     out.resize(out.len().next_multiple_of(16), 0);
     let payload_off = out.len() as u64;
@@ -96,38 +110,85 @@ pub fn attach(stub: &[u8], payload: &[u8]) -> Vec<u8> {
     if let Some(elf) = Elf64::parse(stub) {
         add_elf_section(&mut out, stub, &elf, payload_off, payload.len() as u64);
     }
-    out.extend_from_slice(&payload_off.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(LOCATOR_MAGIC);
+    out.extend_from_slice(&locator(payload_off, payload.len() as u64));
     out
 }
 
 /// Finds the payload in `file`.
 pub fn locate(file: &(impl ReadAt + ?Sized)) -> Result<Location, PayloadError> {
     let file_len = file.size().map_err(PayloadError::Io)?;
-    if file_len >= LOCATOR_LEN {
-        let mut tail = [0u8; LOCATOR_LEN as usize];
-        file.read_exact_at(&mut tail, file_len - LOCATOR_LEN)
-            .map_err(PayloadError::Io)?;
-        if &tail[16..] == LOCATOR_MAGIC {
-            let offset = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
-            let len = u64::from_le_bytes(tail[8..16].try_into().expect("8 bytes"));
-            if offset
-                .checked_add(len)
-                .is_none_or(|end| end > file_len - LOCATOR_LEN)
-            {
-                return Err(PayloadError::Truncated(
-                    "the payload extends past the end of the file".into(),
-                ));
-            }
-            return Ok(Location {
-                offset,
-                len,
-                via_locator: true,
-            });
+    if let Some(found) = locator_ending_at(file, file_len)? {
+        return Ok(found);
+    }
+    if let Some(sig_off) = macho_signature_offset(file, file_len)? {
+        if let Some(found) = locator_ending_at(file, sig_off)? {
+            return Ok(found);
         }
+        return Err(PayloadError::NoPayload);
     }
     locate_elf_section(file, file_len)
+}
+
+/// Reads a locator whose last byte is just before `end`, if there is one.
+fn locator_ending_at(
+    file: &(impl ReadAt + ?Sized),
+    end: u64,
+) -> Result<Option<Location>, PayloadError> {
+    if end < LOCATOR_LEN {
+        return Ok(None);
+    }
+    let mut tail = [0u8; LOCATOR_LEN as usize];
+    file.read_exact_at(&mut tail, end - LOCATOR_LEN)
+        .map_err(PayloadError::Io)?;
+    if &tail[16..] != LOCATOR_MAGIC {
+        return Ok(None);
+    }
+    let offset = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+    let len = u64::from_le_bytes(tail[8..16].try_into().expect("8 bytes"));
+    if offset
+        .checked_add(len)
+        .is_none_or(|payload_end| payload_end > end - LOCATOR_LEN)
+    {
+        return Err(PayloadError::Truncated(
+            "the payload extends past the end of the file".into(),
+        ));
+    }
+    Ok(Some(Location {
+        offset,
+        len,
+        via_locator: true,
+    }))
+}
+
+/// For a signed Mach-O file, where its code signature starts.
+fn macho_signature_offset(
+    file: &(impl ReadAt + ?Sized),
+    file_len: u64,
+) -> Result<Option<u64>, PayloadError> {
+    let mut header = [0u8; 32];
+    if file_len < 32 {
+        return Ok(None);
+    }
+    file.read_exact_at(&mut header, 0)
+        .map_err(PayloadError::Io)?;
+    if !super::macho::is_macho(&header) {
+        return Ok(None);
+    }
+    let commands_len = u32::from_le_bytes(header[20..24].try_into().expect("4 bytes")) as u64;
+    if 32 + commands_len > file_len {
+        return Err(PayloadError::Truncated(
+            "the load commands extend past the end of the file".into(),
+        ));
+    }
+    let mut commands = vec![0u8; 32 + commands_len as usize];
+    file.read_exact_at(&mut commands, 0)
+        .map_err(PayloadError::Io)?;
+    match super::macho::signature_offset(&commands) {
+        Some(off) if off > file_len => Err(PayloadError::Truncated(
+            "the code signature starts past the end of the file".into(),
+        )),
+        other => Ok(other),
+    }
 }
 
 fn locate_elf_section(

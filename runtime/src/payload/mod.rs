@@ -15,7 +15,9 @@
 //! For ELF stubs the payload is also registered as a non-allocated section
 //! named `.nyash`, so the bundle survives `strip`, which drops the trailing
 //! locator but keeps named sections. The stub looks for the locator first
-//! (one read) and falls back to the ELF section table.
+//! (one read) and falls back to the ELF section table. For signed Mach-O
+//! stubs (macOS) the payload and locator go under a new ad-hoc code
+//! signature, and the locator ends where the signature starts (`macho.rs`).
 //!
 //! **Invariant:** every section carries a SHA-256 of its stored bytes and the
 //! index carries a SHA-256 of itself. Readers verify them before any byte of a
@@ -25,6 +27,7 @@
 mod container;
 mod error;
 mod index;
+mod macho;
 
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
