@@ -58,6 +58,8 @@ fn main() {
     stage(&staged, &stub_target, &built);
 
     // Cross-platform stubs from scripts/build-stubs.sh.
+    let sources_changed =
+        newest_mtime(&workspace.join("stub/src")).max(newest_mtime(&workspace.join("runtime/src")));
     if let Ok(entries) = fs::read_dir(target_dir.join("stubs")) {
         for entry in entries.flatten() {
             let triple = entry.file_name().to_string_lossy().into_owned();
@@ -67,6 +69,11 @@ fn main() {
             for name in ["nyash-stub", "nyash-stub.exe"] {
                 let file = entry.path().join(name);
                 if file.is_file() {
+                    if mtime(&file) < sources_changed {
+                        println!(
+                            "cargo:warning=the {triple} launcher in target/stubs is older than the launcher's sources; rebuild it with scripts/build-stubs.sh"
+                        );
+                    }
                     stage(&staged, &triple, &file);
                 }
             }
@@ -138,4 +145,27 @@ fn stage(staged: &Path, triple: &str, file: &Path) {
     let dir = staged.join(triple);
     fs::create_dir_all(&dir).unwrap();
     fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+}
+
+/// The newest modification time of any file under `dir`.
+fn newest_mtime(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let t = if path.is_dir() {
+                newest_mtime(&path)
+            } else {
+                mtime(&path)
+            };
+            newest = newest.max(t);
+        }
+    }
+    newest
 }

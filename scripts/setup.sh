@@ -7,7 +7,8 @@
 #   - hyperfine and GNU time, used by the benchmark scripts.
 # With --cross it also installs what building and testing the launchers of
 # other platforms needs (scripts/build-stubs.sh): the aarch64 and Windows
-# Rust targets, their cross C compilers, qemu-user-static and wine64, and for
+# Rust targets, their cross C compilers, qemu-user-static, wine64 and
+# osslsigncode (to test Authenticode-signed bundles), and for
 # macOS launchers the macOS Rust targets with cargo-zigbuild and zig (PyPI).
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
@@ -22,7 +23,7 @@ packages=(musl-tools binutils hyperfine time)
 if [ "${1:-}" = "--cross" ]; then
   rustup target add aarch64-unknown-linux-gnu x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin
   command -v cargo-zigbuild >/dev/null || python3 -m pip install --quiet ziglang cargo-zigbuild
-  packages+=(gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 qemu-user-static wine64)
+  packages+=(gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 qemu-user-static wine64 osslsigncode)
 fi
 missing=()
 for p in "${packages[@]}"; do

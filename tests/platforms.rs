@@ -467,3 +467,64 @@ fn macos_arm64_bundles_keep_a_valid_signature_over_the_payload() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("hash mismatch"));
     assert_eq!(nyash(&["inspect", &path]).status, 1);
 }
+
+#[test]
+fn windows_bundles_still_run_after_authenticode_signing() {
+    if !embedded_launchers()
+        .iter()
+        .any(|l| l == "x86_64-pc-windows-gnu")
+    {
+        skip("no x86_64-pc-windows-gnu launcher is embedded");
+        return;
+    }
+    if !have("osslsigncode") || !have("openssl") {
+        skip("osslsigncode and openssl are needed to sign a Windows bundle");
+        return;
+    }
+    let Some(runner) = runner_for("x86_64-pc-windows-gnu") else {
+        skip("wine is not installed");
+        return;
+    };
+    let dir = TempDir::new("authenticode");
+    let app = dir.path("app.exe");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &app,
+        "--target",
+        "x86_64-pc-windows-gnu",
+    ]);
+    let (key, cert, signed) = (
+        dir.path("key.pem"),
+        dir.path("cert.pem"),
+        dir.path("signed.exe"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let signing = Command::new("osslsigncode")
+        .args([
+            "sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed,
+        ])
+        .output()
+        .unwrap();
+    assert!(signing.status.success(), "{signing:?}");
+    assert!(fs::metadata(&signed).unwrap().len() > fs::metadata(&app).unwrap().len());
+
+    // The signature holds, and the launcher still finds its payload.
+    let verified = Command::new("osslsigncode")
+        .args(["verify", "-CAfile", &cert, "-in", &signed])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{verified:?}");
+    let out = run_on(&runner, &signed, &["args", "signed"], &[]);
+    assert_eq!(out.stdout, "arg[1]=args\narg[2]=signed\n", "{out:?}");
+    let out = run_on(&runner, &signed, &["exit", "3"], &[("NYASH_EXEC", "wasm")]);
+    assert_eq!(out.status, 3, "{out:?}");
+}

@@ -120,6 +120,15 @@ pub fn locate(file: &(impl ReadAt + ?Sized)) -> Result<Location, PayloadError> {
     if let Some(found) = locator_ending_at(file, file_len)? {
         return Ok(found);
     }
+    if let Some(cert_off) = pe_certificate_offset(file, file_len)? {
+        // Authenticode signing appends the certificate table, aligned to 8
+        // bytes, after the locator.
+        for pad in 0..8 {
+            if let Some(found) = locator_ending_at(file, cert_off.saturating_sub(pad))? {
+                return Ok(found);
+            }
+        }
+    }
     if let Some(sig_off) = macho_signature_offset(file, file_len)? {
         if let Some(found) = locator_ending_at(file, sig_off)? {
             return Ok(found);
@@ -158,6 +167,44 @@ fn locator_ending_at(
         len,
         via_locator: true,
     }))
+}
+
+/// For an Authenticode-signed PE file, where its certificate table starts
+/// (the security entry of the optional header's data directory).
+fn pe_certificate_offset(
+    file: &(impl ReadAt + ?Sized),
+    file_len: u64,
+) -> Result<Option<u64>, PayloadError> {
+    let mut dos = [0u8; 64];
+    if file_len < 64 {
+        return Ok(None);
+    }
+    file.read_exact_at(&mut dos, 0).map_err(PayloadError::Io)?;
+    if &dos[..2] != b"MZ" {
+        return Ok(None);
+    }
+    let pe = u32::from_le_bytes(dos[0x3c..0x40].try_into().expect("4 bytes")) as u64;
+    let mut header = [0u8; 24 + 2];
+    if pe + 26 > file_len {
+        return Ok(None);
+    }
+    file.read_exact_at(&mut header, pe)
+        .map_err(PayloadError::Io)?;
+    if &header[..4] != b"PE\0\0" {
+        return Ok(None);
+    }
+    let optional = pe + 24;
+    let magic = u16::from_le_bytes([header[24], header[25]]);
+    let directories = optional + if magic == 0x20b { 112 } else { 96 };
+    let mut entry = [0u8; 8];
+    if directories + 4 * 8 + 8 > file_len {
+        return Ok(None);
+    }
+    file.read_exact_at(&mut entry, directories + 4 * 8)
+        .map_err(PayloadError::Io)?;
+    let offset = u32::from_le_bytes(entry[..4].try_into().expect("4 bytes")) as u64;
+    let size = u32::from_le_bytes(entry[4..].try_into().expect("4 bytes")) as u64;
+    Ok((size > 0 && offset > 0 && offset <= file_len).then_some(offset))
 }
 
 /// For a signed Mach-O file, where its code signature starts.
