@@ -13,7 +13,7 @@ use support::*;
 fn hello_wat_bundles_and_runs() {
     let dir = TempDir::new("hello");
     let app = dir.path("hello");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let out = run(&app, &[], &[]);
     assert_eq!(out.stdout, "Hello, world!\n");
     assert_eq!(out.status, 0);
@@ -24,7 +24,7 @@ fn hello_wat_bundles_and_runs() {
 fn hello_bundle_is_small() {
     let dir = TempDir::new("size");
     let app = dir.path("hello");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let size = fs::metadata(&app).unwrap().len();
     // The budget for a hello bundle is 1.5 MB.
     assert!(size <= 1_500_000, "hello bundle is {size} bytes");
@@ -189,20 +189,10 @@ fn traps_print_a_readable_message_on_both_paths() {
 #[test]
 fn foreign_native_targets_only_still_run_through_the_fallback() {
     let dir = TempDir::new("foreign");
-    let app = dir.path("app");
-    let host = host_stub_target();
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &app,
-        "--platform",
-        &host,
-        "--target",
-        "aarch64-unknown-linux-gnu",
-        "--target",
-        "x86_64-pc-windows-msvc",
-    ]);
+    let app = hello_on_host_launcher_with(
+        &dir,
+        &["aarch64-unknown-linux-gnu", "x86_64-pc-windows-msvc"],
+    );
     let out = run(&app, &[], &[("NYASH_TRACE", "1")]);
     assert_eq!(out.stdout, "Hello, world!\n");
     assert!(
@@ -238,18 +228,7 @@ fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
     // Relabel the aarch64 artifact as x86_64 code: the launcher must reject it
     // through wasmtime's own check and fall back, never run it.
     let dir = TempDir::new("relabel");
-    let app = dir.path("app");
-    let host = host_stub_target();
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &app,
-        "--platform",
-        &host,
-        "--target",
-        "aarch64-unknown-linux-gnu",
-    ]);
+    let app = hello_on_host_launcher_with(&dir, &["aarch64-unknown-linux-gnu"]);
     let relabelled = dir.path("relabelled");
     rewrite_bundle(&app, &relabelled, |sections| {
         for s in sections.iter_mut() {
@@ -271,18 +250,7 @@ fn a_native_artifact_for_the_wrong_architecture_is_rejected_with_a_reason() {
 #[test]
 fn no_runnable_artifact_is_a_clear_error() {
     let dir = TempDir::new("norun");
-    let app = dir.path("app");
-    let host = host_stub_target();
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &app,
-        "--platform",
-        &host,
-        "--target",
-        "aarch64-unknown-linux-gnu",
-    ]);
+    let app = hello_on_host_launcher_with(&dir, &["aarch64-unknown-linux-gnu"]);
     let stripped = dir.path("nofallback");
     rewrite_bundle(&app, &stripped, |sections| {
         sections.retain(|s| s.kind != nyash_runtime::payload::SectionKind::Pulley)
@@ -304,7 +272,7 @@ fn no_runnable_artifact_is_a_clear_error() {
 fn a_flipped_byte_in_any_section_is_reported_as_corruption() {
     let dir = TempDir::new("flip");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let bytes = fs::read(&app).unwrap();
     let (payload_at, index) = read_index(&bytes);
     assert_eq!(index.sections.len(), 3);
@@ -340,7 +308,7 @@ fn a_flipped_byte_in_any_section_is_reported_as_corruption() {
 fn truncated_files_give_a_clean_error() {
     let dir = TempDir::new("truncate");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let bytes = fs::read(&app).unwrap();
     let (payload_at, _) = read_index(&bytes);
     for keep in [
@@ -374,7 +342,7 @@ fn truncated_files_give_a_clean_error() {
 fn another_payload_format_version_is_named() {
     let dir = TempDir::new("version");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let mut bytes = fs::read(&app).unwrap();
     let loc = nyash_runtime::payload::locate(&bytes[..]).unwrap();
     let trailer = (loc.offset + loc.len) as usize - 64;
@@ -396,7 +364,7 @@ fn another_payload_format_version_is_named() {
 fn the_bare_stub_says_no_program_is_bundled() {
     let dir = TempDir::new("bare");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let bytes = fs::read(&app).unwrap();
     let (payload_at, _) = read_index(&bytes);
     // The stub as embedded: everything before the payload, with its
@@ -421,7 +389,7 @@ fn stripped_bundles_still_run() {
     }
     let dir = TempDir::new("strip");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let status = std::process::Command::new("strip")
         .arg(&app)
         .status()
@@ -471,16 +439,16 @@ fn bundling_twice_gives_identical_bytes() {
 fn inspect_lists_every_section() {
     let dir = TempDir::new("inspect");
     let app = dir.path("app");
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
+    bundle_example(
+        "hello.wat",
         &app,
-        "--target",
-        "x86_64-unknown-linux-musl",
-        "--target",
-        "aarch64-apple-darwin",
-    ]);
+        &[
+            "--target",
+            "x86_64-unknown-linux-musl",
+            "--target",
+            "aarch64-apple-darwin",
+        ],
+    );
     let out = nyash_ok(&["inspect", &app]);
     for needle in [
         "payload format 1",
@@ -519,14 +487,7 @@ fn inspect_lists_every_section() {
 fn target_all_embeds_every_supported_target() {
     let dir = TempDir::new("all");
     let app = dir.path("app");
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &app,
-        "--target",
-        "all",
-    ]);
+    bundle_example("hello.wat", &app, &["--target", "all"]);
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let natives: Vec<&str> = doc["sections"]
@@ -626,7 +587,7 @@ fn bad_input_gets_one_clear_message() {
 fn a_failed_bundle_keeps_the_previous_output() {
     let dir = TempDir::new("keep");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let before = fs::read(&app).unwrap();
     let bad = write(&dir, "bad.wat", "(module (func (result i32)))");
     let out = nyash(&["bundle", &bad, "-o", &app]);
@@ -638,7 +599,7 @@ fn a_failed_bundle_keeps_the_previous_output() {
 fn invalid_nyash_exec_is_an_error() {
     let dir = TempDir::new("exec");
     let app = dir.path("app");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let out = run(&app, &[], &[("NYASH_EXEC", "jit")]);
     assert_eq!(out.status, 125);
     assert_eq!(

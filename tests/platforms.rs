@@ -312,14 +312,11 @@ fn a_single_target_gives_an_executable_for_that_platform() {
     }
     let dir = TempDir::new("single");
     let app = dir.path("app");
-    nyash_ok(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
+    bundle_example(
+        "hello.wat",
         &app,
-        "--target",
-        "aarch64-unknown-linux-gnu",
-    ]);
+        &["--target", "aarch64-unknown-linux-gnu"],
+    );
     let bytes = fs::read(&app).unwrap();
     assert_eq!(platform_of(&bytes), ("ELF", "aarch64"));
     let Some(runner) = runner_for("aarch64-unknown-linux-gnu") else {
@@ -357,7 +354,7 @@ fn missing_launchers_and_wrong_stubs_are_explained() {
 
     // A stub for another platform than --platform names what it really is.
     let app = dir.path("hello");
-    nyash_ok(&["bundle", &example("hello.wat"), "-o", &app]);
+    bundle_example("hello.wat", &app, &[]);
     let bytes = fs::read(&app).unwrap();
     let (payload_at, _) = read_index(&bytes);
     let stub = dir.path("stub");

@@ -308,3 +308,24 @@ pub fn host_stub_target() -> String {
         .expect("nyash targets names a default launcher")
         .to_string()
 }
+
+/// Bundles `examples/<name>` into `out` with `extra` flags, asserting
+/// success; returns `out`.
+pub fn bundle_example(name: &str, out: &str, extra: &[&str]) -> String {
+    let input = example(name);
+    let mut args = vec!["bundle", input.as_str(), "-o", out];
+    args.extend_from_slice(extra);
+    nyash_ok(&args);
+    out.to_string()
+}
+
+/// A hello bundle on this machine's launcher that carries native code for
+/// `targets` only (foreign ones, typically), written into `dir`.
+pub fn hello_on_host_launcher_with(dir: &TempDir, targets: &[&str]) -> String {
+    let host = host_stub_target();
+    let mut extra = vec!["--platform", host.as_str()];
+    for t in targets {
+        extra.extend_from_slice(&["--target", t]);
+    }
+    bundle_example("hello.wat", &dir.path("app"), &extra)
+}
