@@ -373,11 +373,31 @@ fn missing_launchers_and_wrong_stubs_are_explained() {
     assert_eq!(out.status, 1);
     assert!(
         out.stderr.contains(&format!(
-            "is for {host}, not for --platform aarch64-unknown-linux-gnu"
+            "is for {host} (ELF x86_64), not for aarch64-unknown-linux-gnu"
         )),
         "{}",
         out.stderr
     );
+    // The same holds when the first --target names the platform.
+    let out = nyash(&[
+        "bundle",
+        &example("hello.wat"),
+        "-o",
+        &dir.path("x"),
+        "--stub",
+        &stub,
+        "--target",
+        "aarch64-unknown-linux-gnu",
+    ]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "is for {host} (ELF x86_64), not for aarch64-unknown-linux-gnu"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("or add --platform"), "{}", out.stderr);
     // The same stub without the conflicting flag is accepted.
     nyash_ok(&[
         "bundle",

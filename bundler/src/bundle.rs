@@ -2,8 +2,9 @@
 //!
 //! Two shapes of output:
 //!
-//! * `-o FILE`: one executable. Its platform (launcher) is `--stub PATH`,
-//!   else `--platform TRIPLE`, else the first `--target`, else this machine.
+//! * `-o FILE`: one executable. Its platform is `--platform TRIPLE`, else the
+//!   first `--target`, else this machine; its launcher is `--stub PATH`
+//!   (which must be for that platform) or the embedded one for it.
 //!   It carries native code for every `--target` (or for its own platform)
 //!   plus the portable fallback. `--target all` makes a fat bundle on this
 //!   machine's launcher.
@@ -102,14 +103,24 @@ fn plan(req: &Request) -> Result<Vec<Job>> {
             let all = req.targets.iter().any(|t| t == "all");
             let stub = if let Some(file) = &req.stub {
                 let stub = stubs::from_file(file)?;
-                if let Some(platform) = &req.platform {
-                    if !nyash_runtime::targets::runs_on(platform, &stub.target) {
+                // The platform asked for: --platform, else the first --target.
+                let wanted = req
+                    .platform
+                    .clone()
+                    .or_else(|| targets.first().filter(|_| !all).cloned());
+                if let Some(platform) = wanted {
+                    if !nyash_runtime::targets::runs_on(&platform, &stub.target) {
+                        let actual = stubs::describe_binary(&stub.bytes)
+                            .map_or_else(String::new, |(f, m)| format!(" ({f} {m})"));
                         return Err(CliError::new(format!(
-                            "the stub {} is for {}, not for --platform {platform}",
+                            "the stub {} is for {}{actual}, not for {platform}",
                             file.display(),
                             stub.target
                         ))
-                        .hint("pass a stub built for that platform, or leave out --platform"));
+                        .hint(format!(
+                            "pass a stub built for {platform}, or add --platform {} to put {platform} code into an executable for the stub's platform",
+                            stub.target
+                        )));
                     }
                 }
                 stub
