@@ -13,7 +13,10 @@ use wasm_encoder::{BlockType, ConstExpr, Function, GlobalType, Instruction as I,
 
 use super::merge::Addition;
 use super::runtime::RuntimeInfo;
-use crate::ir::{BinOp, Catch, ClassId, Const, Expr, FuncId, Program, SiteId, Stmt, StrId};
+use crate::ir::infer::expr_ty;
+use crate::ir::{
+    BinOp, Catch, ClassId, Const, Expr, FuncId, LocalTy, Program, SiteId, Stmt, StrId,
+};
 
 const TAG_VOID: i32 = 0;
 const TAG_NULL: i32 = 1;
@@ -62,6 +65,17 @@ pub struct Emitter<'p> {
     var_globals: Vec<u32>,
     static_globals: HashMap<ClassId, u32>,
     include_globals: HashMap<u32, u32>,
+    /// Function index of each specialised version.
+    spec_index: HashMap<FuncId, u32>,
+}
+
+fn valtypes(t: LocalTy) -> Vec<ValType> {
+    match t {
+        LocalTy::Dyn => vec![ValType::I32, ValType::I64],
+        LocalTy::Int => vec![ValType::I64],
+        LocalTy::Float => vec![ValType::F64],
+        LocalTy::Bool => vec![ValType::I32],
+    }
 }
 
 #[derive(Clone)]
@@ -103,6 +117,12 @@ struct Ctx {
     /// Active `finally` blocks with the label depth of their `try`.
     finallies: Vec<(usize, Vec<Stmt>)>,
     scratch: u32,
+    /// Representation of each local slot.
+    tys: Vec<LocalTy>,
+    /// First wasm local of each slot.
+    base: Vec<u32>,
+    /// What this version returns.
+    ret: LocalTy,
 }
 
 impl Ctx {
@@ -133,6 +153,24 @@ impl Ctx {
     fn rb(&self) -> u32 {
         self.scratch + 7
     }
+    /// Scratch i64s.
+    fn xa(&self) -> u32 {
+        self.scratch + 8
+    }
+    fn xb(&self) -> u32 {
+        self.scratch + 9
+    }
+    /// Scratch f64s.
+    fn fa(&self) -> u32 {
+        self.scratch + 10
+    }
+    fn fb(&self) -> u32 {
+        self.scratch + 11
+    }
+    /// The unboxed result of this version.
+    fn ret_local(&self) -> u32 {
+        self.scratch + 12
+    }
 }
 
 impl<'p> Emitter<'p> {
@@ -155,6 +193,7 @@ impl<'p> Emitter<'p> {
             var_globals: Vec::new(),
             static_globals: HashMap::new(),
             include_globals: HashMap::new(),
+            spec_index: HashMap::new(),
         }
     }
 
@@ -230,6 +269,12 @@ impl<'p> Emitter<'p> {
         for _ in &prog.functions {
             self.reserve();
         }
+        for (i, f) in prog.functions.iter().enumerate() {
+            if f.spec.is_some() {
+                let index = self.reserve();
+                self.spec_index.insert(i as FuncId, index);
+            }
+        }
         for i in 0..prog.globals.len() {
             let t = self.global(ValType::I32, ConstExpr::i32_const(TAG_UNSET));
             self.global(ValType::I64, ConstExpr::i64_const(0));
@@ -254,8 +299,14 @@ impl<'p> Emitter<'p> {
             let index = self.rt.function_count + i as u32;
             let nparams = f.arity as usize + usize::from(f.has_me);
             let ty = self.ty(pair(nparams), pair(1));
-            let body = self.function(i as FuncId);
+            let body = self.function(i as FuncId, false);
             self.define(index, ty, body);
+            if let Some(spec) = &f.spec {
+                let params = spec.locals[..nparams].iter().flat_map(|&t| valtypes(t));
+                let ty = self.ty(params.collect(), valtypes(spec.ret));
+                let body = self.function(i as FuncId, true);
+                self.define(self.spec_index[&(i as FuncId)], ty, body);
+            }
         }
         let callback = self.helper("callback".into(), Helper::Callback);
         let start = self.start(callback);
@@ -344,27 +395,45 @@ impl<'p> Emitter<'p> {
         index
     }
 
-    fn function(&mut self, id: FuncId) -> Function {
+    fn function(&mut self, id: FuncId, specialised: bool) -> Function {
         let prog = self.prog;
         let func = &prog.functions[id as usize];
-        let nslots = func.locals.len() as u32;
-        let nparams = func.arity + u32::from(func.has_me);
+        let (tys, ret) = match (&func.spec, specialised) {
+            (Some(s), true) => (s.locals.clone(), s.ret),
+            _ => (func.locals.clone(), LocalTy::Dyn),
+        };
+        let nslots = tys.len() as u32;
+        let nparams = (func.arity + u32::from(func.has_me)) as usize;
         let mut locals = Vec::new();
-        for _ in nparams..nslots {
-            locals.push((1, ValType::I32));
-            locals.push((1, ValType::I64));
+        let mut base = Vec::new();
+        let mut next = 0;
+        for (i, &t) in tys.iter().enumerate() {
+            base.push(next);
+            for v in valtypes(t) {
+                next += 1;
+                if i >= nparams {
+                    locals.push((1, v));
+                }
+            }
         }
-        // Scratch: at, ab, bt, bb, st, sb, rt, rb.
+        // Scratch: at, ab, bt, bb, st, sb, rt, rb; xa, xb (i64); fa, fb (f64); the result.
         for _ in 0..4 {
             locals.push((1, ValType::I32));
             locals.push((1, ValType::I64));
         }
+        locals.push((2, ValType::I64));
+        locals.push((2, ValType::F64));
+        let ret_vt = valtypes(ret)[0];
+        locals.push((1, ret_vt));
         let mut f = Function::new(locals);
         let mut cx = Ctx {
             labels: Vec::new(),
             handlers: Vec::new(),
             finallies: Vec::new(),
-            scratch: 2 * nslots,
+            scratch: next,
+            tys,
+            base,
+            ret,
         };
         let state = self.rt.state_addr as i32;
         f.instruction(&I::Block(BlockType::Empty));
@@ -404,10 +473,12 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::LocalSet(cx.rt()));
         f.instruction(&I::End);
         cx.labels.pop();
-        for s in 0..nslots {
-            f.instruction(&I::LocalGet(2 * s));
-            f.instruction(&I::LocalGet(2 * s + 1));
-            f.instruction(&I::Call(drop));
+        for s in 0..nslots as usize {
+            if cx.tys[s] == LocalTy::Dyn {
+                f.instruction(&I::LocalGet(cx.base[s]));
+                f.instruction(&I::LocalGet(cx.base[s] + 1));
+                f.instruction(&I::Call(drop));
+            }
         }
         f.instruction(&I::I32Const(state));
         f.instruction(&I::I32Const(state));
@@ -415,8 +486,12 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::I32Const(1));
         f.instruction(&I::I32Sub);
         f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
-        f.instruction(&I::LocalGet(cx.rt()));
-        f.instruction(&I::LocalGet(cx.rb()));
+        if cx.ret == LocalTy::Dyn {
+            f.instruction(&I::LocalGet(cx.rt()));
+            f.instruction(&I::LocalGet(cx.rb()));
+        } else {
+            f.instruction(&I::LocalGet(cx.ret_local()));
+        }
         f.instruction(&I::End);
         f
     }
@@ -471,30 +546,51 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    fn set_local(&mut self, f: &mut Function, slot: u32) {
+    /// Stores the pair on the stack into the Dyn pair of locals at `at`, releasing the old.
+    fn set_pair(&mut self, f: &mut Function, at: u32) {
         let drop = self.drop_fn();
-        f.instruction(&I::LocalGet(2 * slot));
-        f.instruction(&I::LocalGet(2 * slot + 1));
+        f.instruction(&I::LocalGet(at));
+        f.instruction(&I::LocalGet(at + 1));
         f.instruction(&I::Call(drop));
-        f.instruction(&I::LocalSet(2 * slot + 1));
-        f.instruction(&I::LocalSet(2 * slot));
+        f.instruction(&I::LocalSet(at + 1));
+        f.instruction(&I::LocalSet(at));
+    }
+
+    /// Evaluates `e` as the result of this version and stores it.
+    fn set_result(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
+        if cx.ret == LocalTy::Dyn {
+            self.expr(f, cx, e);
+            self.set_pair(f, cx.rt());
+        } else {
+            self.expr_as(f, cx, e, cx.ret);
+            f.instruction(&I::LocalSet(cx.ret_local()));
+        }
     }
 
     fn stmt(&mut self, f: &mut Function, cx: &mut Ctx, s: &Stmt) {
         let drop = self.drop_fn();
         match s {
             Stmt::Expr(e) => {
-                self.expr(f, cx, e);
-                f.instruction(&I::Call(drop));
+                let t = self.ty_of(cx, e);
+                if t == LocalTy::Dyn {
+                    self.expr(f, cx, e);
+                    f.instruction(&I::Call(drop));
+                } else {
+                    self.expr_typed(f, cx, e, t);
+                    f.instruction(&I::Drop);
+                }
             }
-            Stmt::ResultOf(e) => {
-                self.expr(f, cx, e);
-                let r = cx.rt() / 2;
-                self.set_local(f, r);
-            }
+            Stmt::ResultOf(e) => self.set_result(f, cx, e),
             Stmt::SetLocal(slot, e) => {
-                self.expr(f, cx, e);
-                self.set_local(f, *slot);
+                let t = cx.tys[*slot as usize];
+                let at = cx.base[*slot as usize];
+                if t == LocalTy::Dyn {
+                    self.expr(f, cx, e);
+                    self.set_pair(f, at);
+                } else {
+                    self.expr_as(f, cx, e, t);
+                    f.instruction(&I::LocalSet(at));
+                }
             }
             Stmt::SetGlobal(g, e) => {
                 self.expr(f, cx, e);
@@ -558,9 +654,7 @@ impl<'p> Emitter<'p> {
                 }
             }
             Stmt::Return(e) => {
-                self.expr(f, cx, e);
-                let r = cx.rt() / 2;
-                self.set_local(f, r);
+                self.set_result(f, cx, e);
                 self.run_finally(f, cx, 0);
                 let exit = cx.find(Label::Exit).unwrap();
                 f.instruction(&I::Br(cx.br_to(exit)));
@@ -647,7 +741,8 @@ impl<'p> Emitter<'p> {
             cx.labels.push(Label::Other);
             f.instruction(&I::Call(self.rt.func("ny_catch")));
             self.ret_pair(f, cx);
-            self.set_local(f, c.var);
+            debug_assert_eq!(cx.tys[c.var as usize], LocalTy::Dyn);
+            self.set_pair(f, cx.base[c.var as usize]);
             f.instruction(&I::Block(BlockType::Empty));
             cx.labels.push(Label::Other);
             let h2 = cx.labels.len() - 1;
@@ -690,12 +785,295 @@ impl<'p> Emitter<'p> {
 
     /// Evaluates a condition to an i32 (R6 truthiness).
     fn cond(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
-        self.expr(f, cx, e);
-        let t = self.truthy_fn();
-        f.instruction(&I::Call(t));
+        match self.ty_of(cx, e) {
+            LocalTy::Bool => self.expr_typed(f, cx, e, LocalTy::Bool),
+            LocalTy::Int => {
+                self.expr_typed(f, cx, e, LocalTy::Int);
+                f.instruction(&I::I64Const(0));
+                f.instruction(&I::I64Ne);
+            }
+            LocalTy::Float => {
+                self.expr_typed(f, cx, e, LocalTy::Float);
+                f.instruction(&I::F64Const(0.0.into()));
+                f.instruction(&I::F64Ne);
+            }
+            LocalTy::Dyn => {
+                self.expr(f, cx, e);
+                let t = self.truthy_fn();
+                f.instruction(&I::Call(t));
+            }
+        }
     }
 
+    fn ty_of(&self, cx: &Ctx, e: &Expr) -> LocalTy {
+        expr_ty(self.prog, &cx.tys, e)
+    }
+
+    /// Evaluates `e` to a value pair.
     fn expr(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
+        self.expr_as(f, cx, e, LocalTy::Dyn);
+    }
+
+    /// Evaluates `e` in the representation `want` (its own type, `Dyn`, or Float for an Int).
+    fn expr_as(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr, want: LocalTy) {
+        let t = self.ty_of(cx, e);
+        if t == LocalTy::Dyn {
+            assert_eq!(
+                want,
+                LocalTy::Dyn,
+                "inference gave a Dyn value to an unboxed slot"
+            );
+            self.expr_dyn(f, cx, e);
+            return;
+        }
+        self.expr_typed(f, cx, e, t);
+        self.convert(f, cx, t, want);
+    }
+
+    fn convert(&mut self, f: &mut Function, cx: &Ctx, from: LocalTy, to: LocalTy) {
+        match (from, to) {
+            _ if from == to => {}
+            (LocalTy::Int, LocalTy::Float) => {
+                f.instruction(&I::F64ConvertI64S);
+            }
+            (_, LocalTy::Dyn) => {
+                let tag = match from {
+                    LocalTy::Int => TAG_INT,
+                    LocalTy::Float => {
+                        f.instruction(&I::I64ReinterpretF64);
+                        TAG_FLOAT
+                    }
+                    _ => {
+                        f.instruction(&I::I64ExtendI32U);
+                        TAG_BOOL
+                    }
+                };
+                f.instruction(&I::LocalSet(cx.xa()));
+                f.instruction(&I::I32Const(tag));
+                f.instruction(&I::LocalGet(cx.xa()));
+            }
+            _ => panic!("no conversion from {from:?} to {to:?}"),
+        }
+    }
+
+    /// A pair known to hold a `t` on the stack: its payload, unboxed.
+    fn unbox(&mut self, f: &mut Function, cx: &Ctx, t: LocalTy) {
+        f.instruction(&I::LocalSet(cx.xa()));
+        f.instruction(&I::Drop);
+        f.instruction(&I::LocalGet(cx.xa()));
+        match t {
+            LocalTy::Float => {
+                f.instruction(&I::F64ReinterpretI64);
+            }
+            LocalTy::Bool => {
+                f.instruction(&I::I32WrapI64);
+            }
+            _ => {}
+        }
+    }
+
+    /// Raises `msg` at `site` when the i32 on the stack is non-zero.
+    fn raise_if(&mut self, f: &mut Function, cx: &mut Ctx, msg: &str, site: SiteId) {
+        let (p, l) = self.string(msg);
+        f.instruction(&I::If(BlockType::Empty));
+        cx.labels.push(Label::Other);
+        f.instruction(&I::I32Const(p as i32));
+        f.instruction(&I::I32Const(l as i32));
+        f.instruction(&I::Call(self.rt.func("ny_raise")));
+        self.check(f, cx, site);
+        f.instruction(&I::End);
+        cx.labels.pop();
+    }
+
+    /// Evaluates `e`, whose type is `t` (not Dyn), unboxed.
+    fn expr_typed(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr, t: LocalTy) {
+        match e {
+            Expr::Const(Const::Int(i)) => {
+                f.instruction(&I::I64Const(*i));
+            }
+            Expr::Const(Const::Float(x)) => {
+                f.instruction(&I::F64Const((*x).into()));
+            }
+            Expr::Const(Const::Bool(b)) => {
+                f.instruction(&I::I32Const(i32::from(*b)));
+            }
+            Expr::Local(s) => {
+                f.instruction(&I::LocalGet(cx.base[*s as usize]));
+            }
+            Expr::Binary(op, a, b, site) => {
+                let (ta, tb) = (self.ty_of(cx, a), self.ty_of(cx, b));
+                let num = |t| matches!(t, LocalTy::Int | LocalTy::Float);
+                let k = if ta == LocalTy::Float || tb == LocalTy::Float {
+                    LocalTy::Float
+                } else {
+                    LocalTy::Int
+                };
+                if num(ta) && num(tb) && !(k == LocalTy::Float && *op == BinOp::Rem) {
+                    self.expr_as(f, cx, a, k);
+                    self.expr_as(f, cx, b, k);
+                    self.typed_binary(f, cx, *op, k, *site);
+                } else if ta == LocalTy::Bool
+                    && tb == LocalTy::Bool
+                    && matches!(op, BinOp::Eq | BinOp::Ne)
+                {
+                    self.expr_typed(f, cx, a, ta);
+                    self.expr_typed(f, cx, b, tb);
+                    f.instruction(&if *op == BinOp::Eq { I::I32Eq } else { I::I32Ne });
+                } else {
+                    self.expr(f, cx, a);
+                    self.expr(f, cx, b);
+                    self.binary(f, cx, *op, *site);
+                    self.unbox(f, cx, t);
+                }
+            }
+            Expr::Neg(a, _) if t == LocalTy::Int => {
+                f.instruction(&I::I64Const(0));
+                self.expr_typed(f, cx, a, t);
+                f.instruction(&I::I64Sub);
+            }
+            Expr::Neg(a, _) => {
+                self.expr_typed(f, cx, a, t);
+                f.instruction(&I::F64Neg);
+            }
+            Expr::Not(a) => {
+                self.cond(f, cx, a);
+                f.instruction(&I::I32Eqz);
+            }
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                let is_and = matches!(e, Expr::And(..));
+                self.cond(f, cx, a);
+                if !is_and {
+                    f.instruction(&I::I32Eqz);
+                }
+                f.instruction(&I::If(BlockType::Result(ValType::I32)));
+                cx.labels.push(Label::Other);
+                self.cond(f, cx, b);
+                f.instruction(&I::Else);
+                f.instruction(&I::I32Const(i32::from(!is_and)));
+                f.instruction(&I::End);
+                cx.labels.pop();
+            }
+            Expr::IsType(v, ty) => {
+                self.expr(f, cx, v);
+                let (p, l) = self.string(&self.prog.strings[*ty as usize].clone());
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_is_type")));
+            }
+            Expr::Call(func, args, site) => self.direct_call(f, cx, *func, args, *site),
+            _ => panic!("no unboxed form for {e:?}"),
+        }
+    }
+
+    /// A direct call: the specialised version when there is one.
+    fn direct_call(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        func: FuncId,
+        args: &[Expr],
+        site: SiteId,
+    ) {
+        let prog = self.prog;
+        match &prog.functions[func as usize].spec {
+            Some(spec) => {
+                for (a, &t) in args.iter().zip(&spec.locals) {
+                    self.expr_as(f, cx, a, t);
+                }
+                f.instruction(&I::Call(self.spec_index[&func]));
+            }
+            None => {
+                for a in args {
+                    self.expr(f, cx, a);
+                }
+                f.instruction(&I::Call(self.rt.function_count + func));
+            }
+        }
+        self.check(f, cx, site);
+    }
+
+    /// `a op b` on two unboxed operands of type `k` (Int or Float).
+    fn typed_binary(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        op: BinOp,
+        k: LocalTy,
+        site: SiteId,
+    ) {
+        let int = k == LocalTy::Int;
+        if matches!(op, BinOp::Div | BinOp::Rem) {
+            let msg = if op == BinOp::Div {
+                "Division by zero"
+            } else {
+                "Modulo by zero"
+            };
+            if int {
+                f.instruction(&I::LocalSet(cx.xb()));
+                f.instruction(&I::LocalSet(cx.xa()));
+                f.instruction(&I::LocalGet(cx.xb()));
+                f.instruction(&I::I64Eqz);
+                self.raise_if(f, cx, msg, site);
+                if op == BinOp::Rem {
+                    // i64.rem_s gives 0 for i64::MIN % -1 (no trap).
+                    f.instruction(&I::LocalGet(cx.xa()));
+                    f.instruction(&I::LocalGet(cx.xb()));
+                    f.instruction(&I::I64RemS);
+                } else {
+                    // i64::MIN / -1 wraps: x / -1 is 0 - x (i64.div_s would trap).
+                    f.instruction(&I::LocalGet(cx.xb()));
+                    f.instruction(&I::I64Const(-1));
+                    f.instruction(&I::I64Eq);
+                    f.instruction(&I::If(BlockType::Result(ValType::I64)));
+                    cx.labels.push(Label::Other);
+                    f.instruction(&I::I64Const(0));
+                    f.instruction(&I::LocalGet(cx.xa()));
+                    f.instruction(&I::I64Sub);
+                    f.instruction(&I::Else);
+                    f.instruction(&I::LocalGet(cx.xa()));
+                    f.instruction(&I::LocalGet(cx.xb()));
+                    f.instruction(&I::I64DivS);
+                    f.instruction(&I::End);
+                    cx.labels.pop();
+                }
+            } else {
+                f.instruction(&I::LocalSet(cx.fb()));
+                f.instruction(&I::LocalSet(cx.fa()));
+                f.instruction(&I::LocalGet(cx.fb()));
+                f.instruction(&I::F64Const(0.0.into()));
+                f.instruction(&I::F64Eq);
+                self.raise_if(f, cx, msg, site);
+                f.instruction(&I::LocalGet(cx.fa()));
+                f.instruction(&I::LocalGet(cx.fb()));
+                f.instruction(&I::F64Div);
+            }
+            return;
+        }
+        f.instruction(&match (op, int) {
+            (BinOp::Add, true) => I::I64Add,
+            (BinOp::Sub, true) => I::I64Sub,
+            (BinOp::Mul, true) => I::I64Mul,
+            (BinOp::Eq, true) => I::I64Eq,
+            (BinOp::Ne, true) => I::I64Ne,
+            (BinOp::Lt, true) => I::I64LtS,
+            (BinOp::Le, true) => I::I64LeS,
+            (BinOp::Gt, true) => I::I64GtS,
+            (BinOp::Ge, true) => I::I64GeS,
+            (BinOp::Add, false) => I::F64Add,
+            (BinOp::Sub, false) => I::F64Sub,
+            (BinOp::Mul, false) => I::F64Mul,
+            (BinOp::Eq, false) => I::F64Eq,
+            (BinOp::Ne, false) => I::F64Ne,
+            (BinOp::Lt, false) => I::F64Lt,
+            (BinOp::Le, false) => I::F64Le,
+            (BinOp::Gt, false) => I::F64Gt,
+            (BinOp::Ge, false) => I::F64Ge,
+            _ => unreachable!("division is handled above"),
+        });
+    }
+
+    /// Evaluates a `Dyn` expression to a value pair.
+    fn expr_dyn(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) {
         match e {
             Expr::Const(c) => match *c {
                 Const::Void => {
@@ -725,8 +1103,9 @@ impl<'p> Emitter<'p> {
                 }
             },
             Expr::Local(slot) => {
-                f.instruction(&I::LocalGet(2 * slot));
-                f.instruction(&I::LocalGet(2 * slot + 1));
+                let at = cx.base[*slot as usize];
+                f.instruction(&I::LocalGet(at));
+                f.instruction(&I::LocalGet(at + 1));
                 let dup = self.dup_fn();
                 f.instruction(&I::Call(dup));
             }
@@ -792,13 +1171,7 @@ impl<'p> Emitter<'p> {
                 cx.labels.pop();
                 self.bool_from_i32(f, cx);
             }
-            Expr::Call(func, args, site) => {
-                for a in args {
-                    self.expr(f, cx, a);
-                }
-                f.instruction(&I::Call(self.rt.function_count + func));
-                self.check(f, cx, *site);
-            }
+            Expr::Call(func, args, site) => self.direct_call(f, cx, *func, args, *site),
             Expr::Method {
                 recv,
                 name,

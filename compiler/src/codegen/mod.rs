@@ -70,7 +70,8 @@ pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
     if !checked.is_ok() || checked.program.is_none() {
         return Err(CompileFailure::Diagnostics(Box::new(checked)));
     }
-    let ir = crate::ir::lower::lower(&checked);
+    let mut ir = crate::ir::lower::lower(&checked);
+    crate::ir::infer::infer(&mut ir);
     let info = runtime::RuntimeInfo::load();
     let addition = emit::Emitter::new(&ir, info).emit();
     let wasm = merge::merge(runtime::GUEST_WASM, addition).map_err(CompileFailure::Internal)?;

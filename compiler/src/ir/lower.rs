@@ -202,6 +202,7 @@ impl<'a> Lowerer<'a> {
             locals: vec![LocalTy::Dyn; info.locals.len() + self.shift as usize],
             body,
             result_of_last: implicit,
+            spec: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! splitting them at suspend points (each `Await` becomes a state; locals move to a frame
 //! object). See `docs/compiler.md`.
 
+pub mod infer;
 pub mod lower;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,21 @@ pub struct Class {
 pub enum LocalTy {
     /// Any value: a tag and a payload.
     Dyn,
+    /// Always an Int: a plain `i64`.
+    Int,
+    /// Always a Float: a plain `f64`.
+    Float,
+    /// Always a Bool: a plain `i32` (0 or 1).
+    Bool,
+}
+
+/// The unboxed version of a function, used by every direct call (see [`infer`]).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Local slots (parameters first) of this version.
+    pub locals: Vec<LocalTy>,
+    /// What it returns.
+    pub ret: LocalTy,
 }
 
 /// A function.
@@ -85,6 +101,8 @@ pub struct Function {
     pub body: Vec<Stmt>,
     /// The statement whose value is the implicit result (Part 2 §8.5), if any.
     pub result_of_last: bool,
+    /// The specialised version called by direct calls, when it differs from this one.
+    pub spec: Option<Spec>,
 }
 
 /// A constant.
