@@ -10,6 +10,10 @@ const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
 pub(crate) const TRAILER_LEN: usize = 64;
 /// Section data starts at offsets that are multiples of this.
 const SECTION_ALIGN: usize = 16;
+/// The largest decompressed section a reader accepts. The index is only
+/// checksummed, not signed, so a crafted one could otherwise make the
+/// launcher try to allocate an absurd buffer before decompressing.
+pub(crate) const MAX_RAW_LEN: u64 = 4 << 30;
 
 /// What a section holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,6 +261,12 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         let stored_len = r.u64()?;
         let raw_len = r.u64()?;
         let sha256: [u8; 32] = r.bytes(32)?;
+        if raw_len > MAX_RAW_LEN || (compression == Compression::None && raw_len != stored_len) {
+            return Err(PayloadError::Corrupt(format!(
+                "section {} {target} claims an impossible size ({raw_len} bytes)",
+                kind.name()
+            )));
+        }
         if offset
             .checked_add(stored_len)
             .is_none_or(|end| end > index_off)
@@ -411,6 +421,29 @@ mod tests {
             damaged[at] ^= 0x01;
             assert!(parse(&damaged).is_err(), "flip at {at}");
         }
+    }
+
+    #[test]
+    fn impossible_sizes_are_refused() {
+        let make = |compression, stored: Vec<u8>, raw_len| {
+            encode(
+                "t",
+                "e",
+                "v",
+                "s",
+                &[SectionInput {
+                    kind: SectionKind::Native,
+                    compression,
+                    target: "x".into(),
+                    tier: "baseline".into(),
+                    stored,
+                    raw_len,
+                }],
+            )
+        };
+        assert!(parse(&make(Compression::Zstd, vec![1; 8], 1 << 40)).is_err());
+        assert!(parse(&make(Compression::None, vec![1; 8], 9)).is_err());
+        assert!(parse(&make(Compression::Zstd, vec![1; 8], 1 << 20)).is_ok());
     }
 
     #[test]
