@@ -614,3 +614,24 @@ fn targets_lists_stubs_and_native_targets() {
     assert!(out.stdout.contains("(default)"), "{}", out.stdout);
     assert!(out.stdout.contains("aarch64-apple-darwin"));
 }
+
+#[test]
+fn nyash_bundles_do_not_depend_on_the_path_given() {
+    // Source locations compiled into the program name files relative to the
+    // entry file, so absolute and relative invocations give the same bytes.
+    let dir = TempDir::new("nyash-paths");
+    let absolute = dir.path("abs");
+    bundle_example("hello.nyash", &absolute, &[]);
+    let examples = std::path::Path::new(&example("hello.nyash"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let relative = dir.path("rel");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .args(["bundle", "hello.nyash", "-o", &relative])
+        .current_dir(&examples)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    assert_eq!(fs::read(&absolute).unwrap(), fs::read(&relative).unwrap());
+}

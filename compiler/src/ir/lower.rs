@@ -81,13 +81,31 @@ impl<'a> Lowerer<'a> {
     fn site(&mut self, span: Span) -> SiteId {
         let file = self.checked.sources.get(span.file);
         let (line, col) = file.line_col(span.start);
-        let mut text = format!("{}:{line}:{col}", file.name);
+        let mut text = format!("{}:{line}:{col}", self.program_relative(&file.name));
         if !self.frame.is_empty() {
             text.push_str(" in ");
             text.push_str(&self.frame);
         }
         self.out.sites.push(text);
         (self.out.sites.len() - 1) as SiteId
+    }
+
+    /// A file's name as compiled into the program: relative to the entry
+    /// file's directory (`app.nyash`, `lib/util.nyash`), so the module is the
+    /// same whichever path the compiler was given (bundles are reproducible).
+    /// Diagnostics keep the path as given.
+    fn program_relative<'n>(&self, name: &'n str) -> &'n str {
+        let entry = &self.checked.sources.get(crate::source::FileId(0)).name;
+        let dir = std::path::Path::new(entry.as_str())
+            .parent()
+            .and_then(|d| d.to_str())
+            .unwrap_or("");
+        if dir.is_empty() {
+            return name;
+        }
+        name.strip_prefix(dir)
+            .and_then(|rest| rest.strip_prefix(std::path::MAIN_SEPARATOR))
+            .unwrap_or(name)
     }
 
     fn lower_classes(&mut self) {
