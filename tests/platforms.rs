@@ -360,44 +360,28 @@ fn missing_launchers_and_wrong_stubs_are_explained() {
     let stub = dir.path("stub");
     write_exe(&stub, &bare_stub(&bytes[..payload_at]));
     let host = host_stub_target();
-    let out = nyash(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &dir.path("x"),
-        "--stub",
-        &stub,
-        "--platform",
-        "aarch64-unknown-linux-gnu",
-    ]);
-    assert_eq!(out.status, 1);
-    assert!(
-        out.stderr.contains(&format!(
-            "is for {host} (ELF x86_64), not for aarch64-unknown-linux-gnu"
-        )),
-        "{}",
-        out.stderr
-    );
-    // The same holds when the first --target names the platform.
-    let out = nyash(&[
-        "bundle",
-        &example("hello.wat"),
-        "-o",
-        &dir.path("x"),
-        "--stub",
-        &stub,
-        "--target",
-        "aarch64-unknown-linux-gnu",
-    ]);
-    assert_eq!(out.status, 1);
-    assert!(
-        out.stderr.contains(&format!(
-            "is for {host} (ELF x86_64), not for aarch64-unknown-linux-gnu"
-        )),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("or add --platform"), "{}", out.stderr);
+    // The platform asked for is --platform, or else the first --target.
+    for flag in ["--platform", "--target"] {
+        let out = nyash(&[
+            "bundle",
+            &example("hello.wat"),
+            "-o",
+            &dir.path("x"),
+            "--stub",
+            &stub,
+            flag,
+            "aarch64-unknown-linux-gnu",
+        ]);
+        assert_eq!(out.status, 1, "{flag}");
+        assert!(
+            out.stderr.contains(&format!(
+                "is for {host} (ELF x86_64), not for aarch64-unknown-linux-gnu"
+            )),
+            "{flag}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("or add --platform"), "{}", out.stderr);
+    }
     // The same stub without the conflicting flag is accepted.
     nyash_ok(&[
         "bundle",
