@@ -42,6 +42,16 @@ fn embedded_launchers() -> Vec<String> {
         .collect()
 }
 
+/// True when a launcher for `target` is embedded; otherwise reports the
+/// skip (`why`), which fails under NYASH_REQUIRE_PLATFORM_TESTS.
+fn launcher_embedded(target: &str, why: &str) -> bool {
+    let found = embedded_launchers().iter().any(|l| l == target);
+    if !found {
+        skip(why);
+    }
+    found
+}
+
 /// A wine prefix with the test-only `bcryptprimitives.dll` shim (wine 8
 /// lacks it; Rust's std imports `ProcessPrng` from it on Windows 10+).
 fn wine_prefix() -> Option<String> {
@@ -303,11 +313,10 @@ fn out_dir_gives_one_checked_executable_per_platform_and_each_runs() {
 
 #[test]
 fn a_single_target_gives_an_executable_for_that_platform() {
-    if !embedded_launchers()
-        .iter()
-        .any(|l| l == "aarch64-unknown-linux-gnu")
-    {
-        skip("no aarch64-unknown-linux-gnu launcher is embedded");
+    if !launcher_embedded(
+        "aarch64-unknown-linux-gnu",
+        "no aarch64-unknown-linux-gnu launcher is embedded",
+    ) {
         return;
     }
     let dir = TempDir::new("single");
@@ -430,11 +439,7 @@ fn assert_macho_signature_valid(exe: &str) {
 
 #[test]
 fn macos_arm64_bundles_keep_a_valid_signature_over_the_payload() {
-    if !embedded_launchers()
-        .iter()
-        .any(|l| l == "aarch64-apple-darwin")
-    {
-        skip("no aarch64-apple-darwin launcher is embedded (scripts/build-stubs.sh needs cargo-zigbuild)");
+    if !launcher_embedded("aarch64-apple-darwin", "no aarch64-apple-darwin launcher is embedded (scripts/build-stubs.sh needs cargo-zigbuild)") {
         return;
     }
     let dir = TempDir::new("macos");
@@ -471,11 +476,10 @@ fn macos_arm64_bundles_keep_a_valid_signature_over_the_payload() {
 
 #[test]
 fn windows_bundles_still_run_after_authenticode_signing() {
-    if !embedded_launchers()
-        .iter()
-        .any(|l| l == "x86_64-pc-windows-gnu")
-    {
-        skip("no x86_64-pc-windows-gnu launcher is embedded");
+    if !launcher_embedded(
+        "x86_64-pc-windows-gnu",
+        "no x86_64-pc-windows-gnu launcher is embedded",
+    ) {
         return;
     }
     if !have("osslsigncode") || !have("openssl") {
