@@ -216,6 +216,7 @@ pub fn call(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
                     Plain::Console => console_method(name, &args),
                     Plain::Math => math_method(name, &args),
                 },
+                crate::tasks::KIND_FUTURE => crate::tasks::method(&recv, name, &args).flatten(),
                 _ => unknown_method("Box", name),
             }
         }

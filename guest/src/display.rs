@@ -80,6 +80,7 @@ pub fn push_display(out: &mut String, v: &Val, depth: u32) {
                 }
                 KIND_INSTANCE => push_instance(out, p, depth),
                 KIND_PLAIN => out.push_str(unsafe { object::payload::<Plain>(p).display() }),
+                crate::tasks::KIND_FUTURE => out.push_str(&crate::tasks::display(v)),
                 _ => out.push_str("<box>"),
             }
         }

@@ -94,11 +94,19 @@ pub fn report_uncaught() -> ! {
     let mut text = String::from("Error: ");
     text.push_str(&message(&v));
     text.push('\n');
+    push_trace_text(&mut text, &frames, dropped);
+    wasi::write_stderr(text.as_bytes());
+    wasi::exit(1)
+}
+
+/// Appends `  at frame` lines: up to 12 innermost frames, then the number elided and the
+/// outermost frame.
+pub fn push_trace_text(text: &mut String, frames: &[&'static str], dropped: usize) {
     const SHOWN: usize = 12;
     for (i, f) in frames.iter().enumerate() {
         if i == SHOWN && frames.len() > SHOWN + 1 {
             text.push_str("  ... ");
-            crate::num::push_int(&mut text, (frames.len() - SHOWN - 1 + dropped) as i64);
+            crate::num::push_int(text, (frames.len() - SHOWN - 1 + dropped) as i64);
             text.push_str(" more frames\n");
             let last = frames[frames.len() - 1];
             text.push_str("  at ");
@@ -110,8 +118,32 @@ pub fn report_uncaught() -> ! {
         text.push_str(f);
         text.push('\n');
     }
+}
+
+/// Takes the pending error with its trace (a task that failed keeps them for `await`).
+pub fn take_with_trace() -> (Val, Vec<&'static str>) {
+    let frames = core::mem::take(trace());
+    unsafe { *core::ptr::addr_of_mut!(DROPPED) = 0 };
+    (take(), frames)
+}
+
+/// Raises `v` again with a trace recorded earlier (`await` of a failed task).
+pub fn rethrow(v: Val, frames: Vec<&'static str>) {
+    if state().pending != 0 {
+        return;
+    }
+    *slot() = Some(v);
+    *trace() = frames;
+    state().pending = 1;
+}
+
+/// A broken invariant of the runtime: reported like a panic.
+pub fn internal(what: &str) -> ! {
+    let mut text = String::from("Error: internal error in the Nyash runtime: ");
+    text.push_str(what);
+    text.push('\n');
     wasi::write_stderr(text.as_bytes());
-    wasi::exit(1)
+    wasi::exit(70)
 }
 
 /// Reports running out of memory and exits (R13).

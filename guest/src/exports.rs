@@ -13,7 +13,7 @@ use crate::instance::{self, Class};
 use crate::object::{self, Header, IMMORTAL};
 use crate::state::{state, MAX_ARGS};
 use crate::value::Val;
-use crate::{builtins, ops, wasi};
+use crate::{builtins, ops, tasks, wasi};
 
 fn ret(v: Val) -> i64 {
     let (tag, bits) = v.into_raw();
@@ -213,10 +213,63 @@ pub extern "C" fn ny_stack_overflow() {
     error::raise("stack overflow (recursion too deep)".into());
 }
 
-/// Flushes standard output (end of `_start`).
+/// End of `_start`: waits for the tasks still running, reports the errors of tasks nobody
+/// awaited, and flushes standard output.
 #[no_mangle]
 pub extern "C" fn ny_finish() {
+    tasks::finish();
     wasi::flush();
+}
+
+/// `nowait`: a new FutureBox running task `kind` with `argc` captured values (in
+/// `NY_STATE.args`); `site` names where it was started.
+#[no_mangle]
+pub extern "C" fn ny_spawn(kind: u32, argc: u32, site: u32, site_len: u32) -> i64 {
+    let args = take_args(argc);
+    ret(tasks::spawn(kind, args, static_str(site, site_len)))
+}
+
+/// The task kind of FutureBox `p` (for the compiled callback).
+#[no_mangle]
+pub extern "C" fn ny_task_kind(p: u32) -> u32 {
+    tasks::kind(p as *mut Header)
+}
+
+/// Captured value `i` of task `p`, moved out.
+#[no_mangle]
+pub extern "C" fn ny_task_arg(p: u32, i: u32) -> i64 {
+    ret(tasks::take_arg(p as *mut Header, i))
+}
+
+/// `await v`: may start suspending the task (then the result is a placeholder).
+#[no_mangle]
+pub extern "C" fn ny_await(t: u32, b: i64) -> i64 {
+    ret_opt(tasks::await_value(Val::from_raw(t, b as u64)))
+}
+
+/// The value of the wait a resumed task was suspended in.
+#[no_mangle]
+pub extern "C" fn ny_resume_leaf() -> i64 {
+    ret(tasks::resume_leaf())
+}
+
+/// Saves a suspending function's frame: returns the address of its `n` slots.
+#[no_mangle]
+pub extern "C" fn ny_frame_save(id: u32, point: u32, n: u32) -> u32 {
+    tasks::frame_save(id, point, n) as u32
+}
+
+/// Takes back frame `id` of the resuming task: returns its slots' address; its resume
+/// point goes to `ret_tag`.
+#[no_mangle]
+pub extern "C" fn ny_frame_pop(id: u32) -> u32 {
+    tasks::frame_pop(id) as u32
+}
+
+/// The id of the next frame to restore, or -1.
+#[no_mangle]
+pub extern "C" fn ny_frame_top() -> i32 {
+    tasks::frame_top()
 }
 
 /// The command-line arguments as an ArrayBox of strings (R10).

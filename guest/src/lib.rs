@@ -30,6 +30,7 @@ mod object;
 mod ops;
 mod state;
 mod strings;
+mod tasks;
 mod value;
 mod wasi;
 

@@ -104,6 +104,7 @@ unsafe fn destroy(p: *mut Header) {
             KIND_MAP => drop(Box::from_raw(p as *mut Obj<Map>)),
             KIND_INSTANCE => crate::instance::destroy(p),
             KIND_PLAIN => drop(Box::from_raw(p as *mut Obj<crate::builtins::Plain>)),
+            crate::tasks::KIND_FUTURE => crate::tasks::destroy(p),
             _ => {}
         }
     }

@@ -33,6 +33,15 @@ pub struct State {
     pub ret_bits: u64,
     /// Offset 24: arguments of builtin method calls and constructors.
     pub args: [RawVal; MAX_ARGS],
+    /// Offset 536: non-zero while a task is suspending: resumable functions save their
+    /// frames and return ([`crate::tasks`]).
+    pub unwinding: u32,
+    /// Offset 540: non-zero while a task is resuming: resumable functions restore their
+    /// frames.
+    pub rewinding: u32,
+    /// Offset 544: non-zero while code that cannot give the stack back runs; waits then
+    /// wait in place.
+    pub no_unwind: u32,
 }
 
 /// The one state block.
@@ -48,6 +57,9 @@ pub static mut NY_STATE: State = State {
         pad: 0,
         bits: 0,
     }; MAX_ARGS],
+    unwinding: 0,
+    rewinding: 0,
+    no_unwind: 0,
 };
 
 /// The state block.

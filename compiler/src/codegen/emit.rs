@@ -35,6 +35,15 @@ const OFF_RET_TAG: u64 = 4;
 const OFF_DEPTH: u64 = 8;
 const OFF_RET_BITS: u64 = 16;
 const OFF_ARGS: u64 = 24;
+/// Set by the runtime while a task is suspending (every resumable frame saves itself).
+const OFF_UNWINDING: u64 = 536;
+/// Set by the runtime while a task is resuming (every resumable frame restores itself).
+const OFF_REWINDING: u64 = 540;
+/// Non-zero while code that cannot give the stack back is running (waits then block in
+/// place, running other tasks).
+const OFF_NO_UNWIND: u64 = 544;
+/// `$callback` request: run a task's function.
+const CALLBACK_RUN_TASK: i32 = 2;
 
 fn mem(offset: u64, align: u32) -> MemArg {
     MemArg {
@@ -123,9 +132,29 @@ struct Ctx {
     base: Vec<u32>,
     /// What this version returns.
     ret: LocalTy,
+    /// Resumable functions: the frame id (function id × 2 + 1 for the specialised version)
+    /// and the locals holding the resume point (i32) and the frame pointer (i32).
+    resume: Option<(u32, u32, u32)>,
+    /// Emitting the call of a [`Stmt::Suspend`]: it may give the stack back.
+    at_point: bool,
 }
 
 impl Ctx {
+    /// A context for helpers, which have no locals of a Nyash function.
+    fn plain() -> Ctx {
+        Ctx {
+            labels: Vec::new(),
+            handlers: Vec::new(),
+            finallies: Vec::new(),
+            scratch: 0,
+            tys: Vec::new(),
+            base: Vec::new(),
+            ret: LocalTy::Dyn,
+            resume: None,
+            at_point: false,
+        }
+    }
+
     fn br_to(&self, pos: usize) -> u32 {
         (self.labels.len() - 1 - pos) as u32
     }
@@ -425,6 +454,10 @@ impl<'p> Emitter<'p> {
         locals.push((2, ValType::F64));
         let ret_vt = valtypes(ret)[0];
         locals.push((1, ret_vt));
+        let resume = (func.resume_points > 0).then(|| {
+            locals.push((2, ValType::I32));
+            (2 * id + u32::from(specialised), next + 13, next + 14)
+        });
         let mut f = Function::new(locals);
         let mut cx = Ctx {
             labels: Vec::new(),
@@ -434,6 +467,8 @@ impl<'p> Emitter<'p> {
             tys,
             base,
             ret,
+            resume,
+            at_point: false,
         };
         let state = self.rt.state_addr as i32;
         f.instruction(&I::Block(BlockType::Empty));
@@ -458,6 +493,9 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::Br(cx.br_to(1)));
         f.instruction(&I::End);
         cx.labels.pop();
+        if cx.resume.is_some() {
+            self.restore_frame(&mut f, &cx);
+        }
         for s in &func.body {
             self.stmt(&mut f, &mut cx, s);
         }
@@ -494,6 +532,262 @@ impl<'p> Emitter<'p> {
         }
         f.instruction(&I::End);
         f
+    }
+
+    /// Resumable prologue: when the task is resuming, take this function's frame back.
+    fn restore_frame(&mut self, f: &mut Function, cx: &Ctx) {
+        let state = self.rt.state_addr as i32;
+        let (frame_id, rs, fp) = cx.resume.unwrap();
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_REWINDING, 2)));
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::I32Const(frame_id as i32));
+        f.instruction(&I::Call(self.rt.func("ny_frame_pop")));
+        f.instruction(&I::LocalSet(fp));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+        f.instruction(&I::LocalSet(rs));
+        for (i, &t) in cx.tys.iter().enumerate() {
+            let off = 16 * i as u64;
+            let at = cx.base[i];
+            match t {
+                LocalTy::Dyn => {
+                    f.instruction(&I::LocalGet(fp));
+                    f.instruction(&I::I32Load(mem(off, 2)));
+                    f.instruction(&I::LocalSet(at));
+                    f.instruction(&I::LocalGet(fp));
+                    f.instruction(&I::I64Load(mem(off + 8, 3)));
+                    f.instruction(&I::LocalSet(at + 1));
+                }
+                LocalTy::Int => {
+                    f.instruction(&I::LocalGet(fp));
+                    f.instruction(&I::I64Load(mem(off + 8, 3)));
+                    f.instruction(&I::LocalSet(at));
+                }
+                LocalTy::Float => {
+                    f.instruction(&I::LocalGet(fp));
+                    f.instruction(&I::F64Load(mem(off + 8, 3)));
+                    f.instruction(&I::LocalSet(at));
+                }
+                LocalTy::Bool => {
+                    f.instruction(&I::LocalGet(fp));
+                    f.instruction(&I::I32Load(mem(off + 8, 2)));
+                    f.instruction(&I::LocalSet(at));
+                }
+            }
+        }
+        f.instruction(&I::End);
+    }
+
+    /// At a resume point, when the call returned because the task is suspending: move the
+    /// locals into a frame for resume point `id` and return (the result is a placeholder).
+    fn save_frame_if_unwinding(&mut self, f: &mut Function, cx: &Ctx, id: u32) {
+        let state = self.rt.state_addr as i32;
+        let (frame_id, _, fp) = cx.resume.unwrap();
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_UNWINDING, 2)));
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::I32Const(frame_id as i32));
+        f.instruction(&I::I32Const(id as i32));
+        f.instruction(&I::I32Const(cx.tys.len() as i32));
+        f.instruction(&I::Call(self.rt.func("ny_frame_save")));
+        f.instruction(&I::LocalSet(fp));
+        for (i, &t) in cx.tys.iter().enumerate() {
+            let off = 16 * i as u64;
+            let at = cx.base[i];
+            let tag = match t {
+                LocalTy::Dyn => None,
+                LocalTy::Int => Some(TAG_INT),
+                LocalTy::Float => Some(TAG_FLOAT),
+                LocalTy::Bool => Some(TAG_BOOL),
+            };
+            f.instruction(&I::LocalGet(fp));
+            match tag {
+                None => f.instruction(&I::LocalGet(at)),
+                Some(tag) => f.instruction(&I::I32Const(tag)),
+            };
+            f.instruction(&I::I32Store(mem(off, 2)));
+            f.instruction(&I::LocalGet(fp));
+            f.instruction(&I::LocalGet(if tag.is_none() { at + 1 } else { at }));
+            match t {
+                LocalTy::Dyn | LocalTy::Int => f.instruction(&I::I64Store(mem(off + 8, 3))),
+                LocalTy::Float => f.instruction(&I::F64Store(mem(off + 8, 3))),
+                LocalTy::Bool => {
+                    f.instruction(&I::I64ExtendI32U);
+                    f.instruction(&I::I64Store(mem(off + 8, 3)))
+                }
+            };
+        }
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::I32Const(1));
+        f.instruction(&I::I32Sub);
+        f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        self.placeholder(f, cx.ret);
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+    }
+
+    /// A value of representation `t` that is never looked at.
+    fn placeholder(&mut self, f: &mut Function, t: LocalTy) {
+        match t {
+            LocalTy::Dyn => {
+                f.instruction(&I::I32Const(TAG_VOID));
+                f.instruction(&I::I64Const(0));
+            }
+            LocalTy::Int => {
+                f.instruction(&I::I64Const(0));
+            }
+            LocalTy::Float => {
+                f.instruction(&I::F64Const(0.0.into()));
+            }
+            LocalTy::Bool => {
+                f.instruction(&I::I32Const(0));
+            }
+        }
+    }
+
+    /// `NY_STATE.no_unwind += delta`.
+    fn no_unwind(&mut self, f: &mut Function, delta: i32) {
+        let state = self.rt.state_addr as i32;
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_NO_UNWIND, 2)));
+        f.instruction(&I::I32Const(delta));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::I32Store(mem(OFF_NO_UNWIND, 2)));
+    }
+
+    /// Calls `index`; a callee that may suspend, called from anywhere but a resume point,
+    /// must wait in place instead (see `ir::suspend`).
+    fn call_maybe_waiting(&mut self, f: &mut Function, cx: &Ctx, index: u32, may_suspend: bool) {
+        let wrap = may_suspend && !cx.at_point;
+        if wrap {
+            self.no_unwind(f, 1);
+        }
+        f.instruction(&I::Call(index));
+        if wrap {
+            self.no_unwind(f, -1);
+        }
+    }
+
+    /// Whether a method call with this name and argument count may suspend.
+    fn method_may_suspend(&self, name: StrId, argc: u32) -> bool {
+        let n = &self.prog.strings[name as usize];
+        self.prog.suspending_methods.contains(&(n.clone(), argc))
+    }
+
+    /// A resume point: the call, or on resumption its second half; then save and return if
+    /// the task is suspending; then the result goes to `slot`.
+    fn suspend_point(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        id: u32,
+        slot: Option<u32>,
+        call: &Expr,
+    ) {
+        let t = self.ty_of(cx, call);
+        let (_, rs, _) = cx.resume.unwrap();
+        let results = valtypes(t);
+        let bt = BlockType::FunctionType(self.ty(vec![], results));
+        f.instruction(&I::LocalGet(rs));
+        f.instruction(&I::I32Const(id as i32));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(bt));
+        cx.labels.push(Label::Other);
+        f.instruction(&I::I32Const(0));
+        f.instruction(&I::LocalSet(rs));
+        self.resume_call(f, cx, call);
+        f.instruction(&I::Else);
+        cx.at_point = true;
+        if t == LocalTy::Dyn {
+            self.expr_dyn(f, cx, call);
+        } else {
+            self.expr_typed(f, cx, call, t);
+        }
+        cx.at_point = false;
+        f.instruction(&I::End);
+        cx.labels.pop();
+        // Keep the result aside while checking for suspension.
+        let keep: Vec<u32> = match t {
+            LocalTy::Dyn => vec![cx.at(), cx.ab()],
+            LocalTy::Int => vec![cx.xa()],
+            LocalTy::Float => vec![cx.fa()],
+            LocalTy::Bool => vec![cx.at()],
+        };
+        for &l in keep.iter().rev() {
+            f.instruction(&I::LocalSet(l));
+        }
+        self.save_frame_if_unwinding(f, cx, id);
+        for &l in &keep {
+            f.instruction(&I::LocalGet(l));
+        }
+        match slot {
+            Some(slot) => {
+                let want = cx.tys[slot as usize];
+                let at = cx.base[slot as usize];
+                self.convert(f, cx, t, want);
+                if want == LocalTy::Dyn {
+                    self.set_pair(f, at);
+                } else {
+                    f.instruction(&I::LocalSet(at));
+                }
+            }
+            None if t == LocalTy::Dyn => {
+                let drop = self.drop_fn();
+                f.instruction(&I::Call(drop));
+            }
+            None => {
+                f.instruction(&I::Drop);
+            }
+        }
+    }
+
+    /// The second half of a call that suspended: call the same callee again with
+    /// placeholder arguments (it restores its own frame), or for a wait of the runtime's
+    /// own, take the value it was waiting for.
+    fn resume_call(&mut self, f: &mut Function, cx: &mut Ctx, call: &Expr) {
+        let prog = self.prog;
+        match call {
+            Expr::Call(func, _, site) => {
+                let fun = &prog.functions[*func as usize];
+                let nparams = fun.arity as usize + usize::from(fun.has_me);
+                match &fun.spec {
+                    Some(spec) => {
+                        for &t in &spec.locals[..nparams] {
+                            self.placeholder(f, t);
+                        }
+                        f.instruction(&I::Call(self.spec_index[func]));
+                    }
+                    None => {
+                        for _ in 0..nparams {
+                            self.placeholder(f, LocalTy::Dyn);
+                        }
+                        f.instruction(&I::Call(self.rt.function_count + func));
+                    }
+                }
+                self.check(f, cx, *site);
+            }
+            Expr::Method {
+                name, args, site, ..
+            } => {
+                let n = args.len() as u32;
+                for _ in 0..=n {
+                    self.placeholder(f, LocalTy::Dyn);
+                }
+                let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
+                f.instruction(&I::Call(h));
+                self.check(f, cx, *site);
+            }
+            Expr::Await(_, site) => {
+                f.instruction(&I::Call(self.rt.func("ny_resume_leaf")));
+                self.ret_pair(f, cx);
+                self.check(f, cx, *site);
+            }
+            other => unreachable!("not a suspension point: {other:?}"),
+        }
     }
 
     /// After an operation that can raise: on a pending error, record the frame and branch
@@ -689,6 +983,7 @@ impl<'p> Emitter<'p> {
                 catches,
                 finally,
             } => self.try_stmt(f, cx, body, catches, finally),
+            Stmt::Suspend { id, slot, call } => self.suspend_point(f, cx, *id, *slot, call),
         }
     }
 
@@ -961,6 +1256,23 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::Call(self.rt.func("ny_is_type")));
             }
             Expr::Call(func, args, site) => self.direct_call(f, cx, *func, args, *site),
+            Expr::Resuming(lo, hi) => {
+                let (_, rs, _) = cx
+                    .resume
+                    .expect("resume guards only in resumable functions");
+                f.instruction(&I::LocalGet(rs));
+                if *hi == 0 {
+                    f.instruction(&I::I32Eqz);
+                } else if lo == hi {
+                    f.instruction(&I::I32Const(*lo as i32));
+                    f.instruction(&I::I32Eq);
+                } else {
+                    f.instruction(&I::I32Const(*lo as i32));
+                    f.instruction(&I::I32Sub);
+                    f.instruction(&I::I32Const((hi - lo) as i32));
+                    f.instruction(&I::I32LeU);
+                }
+            }
             _ => panic!("no unboxed form for {e:?}"),
         }
     }
@@ -975,18 +1287,19 @@ impl<'p> Emitter<'p> {
         site: SiteId,
     ) {
         let prog = self.prog;
+        let may = prog.functions[func as usize].may_suspend;
         match &prog.functions[func as usize].spec {
             Some(spec) => {
                 for (a, &t) in args.iter().zip(&spec.locals) {
                     self.expr_as(f, cx, a, t);
                 }
-                f.instruction(&I::Call(self.spec_index[&func]));
+                self.call_maybe_waiting(f, cx, self.spec_index[&func], may);
             }
             None => {
                 for a in args {
                     self.expr(f, cx, a);
                 }
-                f.instruction(&I::Call(self.rt.function_count + func));
+                self.call_maybe_waiting(f, cx, self.rt.function_count + func, may);
             }
         }
         self.check(f, cx, site);
@@ -1184,7 +1497,8 @@ impl<'p> Emitter<'p> {
                 }
                 let n = args.len() as u32;
                 let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
-                f.instruction(&I::Call(h));
+                let may = self.method_may_suspend(*name, n);
+                self.call_maybe_waiting(f, cx, h, may);
                 self.check(f, cx, *site);
             }
             Expr::Field(obj, name, site) => {
@@ -1240,6 +1554,41 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::I32Const(TAG_VOID));
                 f.instruction(&I::I64Const(0));
             }
+            Expr::Await(a, site) => {
+                self.expr(f, cx, a);
+                let index = self.rt.func("ny_await");
+                self.call_maybe_waiting(f, cx, index, true);
+                self.ret_pair(f, cx);
+                self.check(f, cx, *site);
+            }
+            Expr::Task(kind, captures, site) => {
+                let state = self.rt.state_addr as i32;
+                for (i, c) in captures.iter().enumerate() {
+                    self.expr(f, cx, c);
+                    f.instruction(&I::LocalSet(cx.ab()));
+                    f.instruction(&I::LocalSet(cx.at()));
+                    f.instruction(&I::I32Const(state));
+                    f.instruction(&I::LocalGet(cx.at()));
+                    f.instruction(&I::I32Store(mem(OFF_ARGS + 16 * i as u64, 2)));
+                    f.instruction(&I::I32Const(state));
+                    f.instruction(&I::LocalGet(cx.ab()));
+                    f.instruction(&I::I64Store(mem(OFF_ARGS + 16 * i as u64 + 8, 3)));
+                }
+                let frame = self.prog.sites[*site as usize].clone();
+                let (p, l) = self.string(&frame);
+                f.instruction(&I::I32Const(*kind as i32));
+                f.instruction(&I::I32Const(captures.len() as i32));
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_spawn")));
+                self.ret_pair(f, cx);
+                self.check(f, cx, *site);
+            }
+            Expr::Resuming(..) => {
+                self.expr_typed(f, cx, e, LocalTy::Bool);
+                self.bool_from_i32(f, cx);
+            }
+            Expr::Spawn(..) => unreachable!("`nowait` is lowered by ir::suspend"),
         }
     }
 
@@ -1396,7 +1745,9 @@ impl<'p> Emitter<'p> {
                     f.instruction(&I::I64ExtendI32U);
                     let dup = self.dup_fn();
                     f.instruction(&I::Call(dup));
-                    f.instruction(&I::Call(self.rt.function_count + init));
+                    let may = prog.functions[init as usize].may_suspend;
+                    let cx = Ctx::plain();
+                    self.call_maybe_waiting(&mut f, &cx, self.rt.function_count + init, may);
                     let drop = self.drop_fn();
                     f.instruction(&I::Call(drop));
                 }
@@ -1426,7 +1777,9 @@ impl<'p> Emitter<'p> {
                     for i in 0..2 * argc as u32 {
                         f.instruction(&I::LocalGet(i));
                     }
-                    f.instruction(&I::Call(self.rt.function_count + ctor));
+                    let may = prog.functions[ctor as usize].may_suspend;
+                    let cx = Ctx::plain();
+                    self.call_maybe_waiting(&mut f, &cx, self.rt.function_count + ctor, may);
                     let drop = self.drop_fn();
                     f.instruction(&I::Call(drop));
                 }
@@ -1509,6 +1862,9 @@ impl<'p> Emitter<'p> {
         let tmp = class_local + 1;
         let mut f = Function::new([(1, ValType::I32), (1, ValType::I64)]);
         let mname = prog.strings[name as usize].clone();
+        if self.method_may_suspend(name, argc) {
+            self.method_resume(&mut f, &mname, argc, class_local, tmp);
+        }
         self.class_of(&mut f, class_local);
         let drop = self.drop_fn();
         if mname == "fini" && argc == 0 {
@@ -1571,6 +1927,50 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::LocalGet(tmp));
         f.instruction(&I::End);
         (ty, f)
+    }
+
+    /// Dispatcher prologue for a method that may suspend: when the task is resuming, the
+    /// receiver is a placeholder, so go by the frame the callee saved (or, when there is
+    /// none, the wait was the runtime's own: a FutureBox `get()` or a `sleep`).
+    fn method_resume(&mut self, f: &mut Function, mname: &str, argc: u32, fid: u32, tmp: u32) {
+        let prog = self.prog;
+        let state = self.rt.state_addr as i32;
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_REWINDING, 2)));
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::Call(self.rt.func("ny_frame_top")));
+        f.instruction(&I::LocalTee(fid));
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::Call(self.rt.func("ny_resume_leaf")));
+        f.instruction(&I::LocalSet(tmp));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+        f.instruction(&I::LocalGet(tmp));
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+        let mut seen = std::collections::BTreeSet::new();
+        for class in &prog.classes {
+            let Some(&m) = class.methods.get(mname) else {
+                continue;
+            };
+            if prog.functions[m as usize].arity != argc || !seen.insert(m) {
+                continue;
+            }
+            f.instruction(&I::LocalGet(fid));
+            f.instruction(&I::I32Const(2 * m as i32));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::If(BlockType::Empty));
+            for _ in 0..=argc {
+                self.placeholder(f, LocalTy::Dyn);
+            }
+            f.instruction(&I::Call(self.rt.function_count + m));
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
+        }
+        f.instruction(&I::Unreachable);
+        f.instruction(&I::End);
     }
 
     /// `$fget(obj) -> value` or `$fset(value, obj)`.
@@ -1712,7 +2112,9 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::LocalGet(0));
                 f.instruction(&I::I64ExtendI32U);
                 f.instruction(&I::Call(dup));
-                f.instruction(&I::Call(self.rt.function_count + m));
+                let may = prog.functions[m as usize].may_suspend;
+                let cx = Ctx::plain();
+                self.call_maybe_waiting(&mut f, &cx, self.rt.function_count + m, may);
                 if which == 0 {
                     f.instruction(&I::LocalSet(bits));
                     f.instruction(&I::LocalSet(class));
@@ -1728,6 +2130,39 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::Return);
                 f.instruction(&I::End);
             }
+        }
+        // Run (or resume) a task: its function takes the captured values.
+        for (kind, &fid) in prog.tasks.iter().enumerate() {
+            let arity = prog.functions[fid as usize].arity;
+            f.instruction(&I::LocalGet(1));
+            f.instruction(&I::I32Const(CALLBACK_RUN_TASK));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::LocalGet(0));
+            f.instruction(&I::Call(self.rt.func("ny_task_kind")));
+            f.instruction(&I::I32Const(kind as i32));
+            f.instruction(&I::I32Eq);
+            f.instruction(&I::I32And);
+            f.instruction(&I::If(BlockType::Empty));
+            for i in 0..arity {
+                f.instruction(&I::LocalGet(0));
+                f.instruction(&I::I32Const(i as i32));
+                f.instruction(&I::Call(self.rt.func("ny_task_arg")));
+                f.instruction(&I::LocalSet(bits));
+                f.instruction(&I::I32Const(state));
+                f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+                f.instruction(&I::LocalGet(bits));
+            }
+            f.instruction(&I::Call(self.rt.function_count + fid));
+            f.instruction(&I::LocalSet(bits));
+            f.instruction(&I::LocalSet(class));
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(class));
+            f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(bits));
+            f.instruction(&I::I64Store(mem(OFF_RET_BITS, 3)));
+            f.instruction(&I::Return);
+            f.instruction(&I::End);
         }
         f.instruction(&I::End);
         (ty, f)

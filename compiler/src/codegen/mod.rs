@@ -71,6 +71,7 @@ pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
         return Err(CompileFailure::Diagnostics(Box::new(checked)));
     }
     let mut ir = crate::ir::lower::lower(&checked);
+    crate::ir::suspend::lower_async(&mut ir);
     crate::ir::infer::infer(&mut ir);
     let info = runtime::RuntimeInfo::load();
     let addition = emit::Emitter::new(&ir, info).emit();

@@ -68,7 +68,9 @@ fn ty(e: &Expr, local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId) -> T) -> T {
             Some(t) if numeric(t) => Some(t),
             _ => Some(Dyn),
         },
-        Expr::Not(_) | Expr::And(..) | Expr::Or(..) | Expr::IsType(..) => Some(Bool),
+        Expr::Not(_) | Expr::And(..) | Expr::Or(..) | Expr::IsType(..) | Expr::Resuming(..) => {
+            Some(Bool)
+        }
         Expr::Call(f, _, _) => call(*f),
         _ => Some(Dyn),
     }
@@ -126,7 +128,12 @@ impl Walk<'_> {
 
     fn expr(&mut self, e: &Expr) {
         match e {
-            Expr::Const(_) | Expr::Local(_) | Expr::Global(..) | Expr::Static(..) => {}
+            Expr::Const(_)
+            | Expr::Local(_)
+            | Expr::Global(..)
+            | Expr::Static(..)
+            | Expr::Resuming(..)
+            | Expr::Spawn(..) => {}
             Expr::Binary(_, a, b, _) | Expr::And(a, b) | Expr::Or(a, b) => {
                 self.expr(a);
                 self.expr(b);
@@ -135,7 +142,8 @@ impl Walk<'_> {
             | Expr::Not(a)
             | Expr::Field(a, _, _)
             | Expr::IsType(a, _)
-            | Expr::AsType(a, _) => self.expr(a),
+            | Expr::AsType(a, _)
+            | Expr::Await(a, _) => self.expr(a),
             Expr::Call(f, args, _) => {
                 for a in args {
                     self.expr(a);
@@ -153,7 +161,10 @@ impl Walk<'_> {
                     self.expr(a);
                 }
             }
-            Expr::New(_, args, _) | Expr::NewBuiltin(_, args, _) | Expr::Raise(_, args, _) => {
+            Expr::New(_, args, _)
+            | Expr::NewBuiltin(_, args, _)
+            | Expr::Raise(_, args, _)
+            | Expr::Task(_, args, _) => {
                 for a in args {
                     self.expr(a);
                 }
@@ -176,12 +187,20 @@ impl Walk<'_> {
                 self.expr(e);
                 self.returns = join(self.returns, self.ty(e));
             }
-            Stmt::SetLocal(slot, e) => {
+            Stmt::SetLocal(slot, e)
+            | Stmt::Suspend {
+                slot: Some(slot),
+                call: e,
+                ..
+            } => {
                 self.expr(e);
                 let t = self.ty(e);
                 let s = *slot as usize;
                 self.locals[s] = join(self.locals[s], t);
             }
+            Stmt::Suspend {
+                slot: None, call, ..
+            } => self.expr(call),
             Stmt::SetField { obj, value, .. } => {
                 self.expr(obj);
                 self.expr(value);

@@ -221,6 +221,8 @@ impl<'a> Lowerer<'a> {
             body,
             result_of_last: implicit,
             spec: None,
+            may_suspend: false,
+            resume_points: 0,
         }
     }
 
@@ -313,11 +315,10 @@ impl<'a> Lowerer<'a> {
                 let e = self.expr(e);
                 out.push(Stmt::Print(e, site));
             }
-            StmtKind::Nowait { value, .. } => {
+            StmtKind::Nowait { name, value } => {
                 let site = self.site(s.span);
                 let v = self.expr(value);
-                let msg = self.intern("nowait is not supported yet");
-                out.push(Stmt::Expr(Expr::Raise(msg, vec![v], site)));
+                out.push(self.assign_var(name, Expr::Spawn(Box::new(v), site)));
             }
             StmtKind::Include { path_span, .. } => {
                 if let Some(file) = self.rp.includes.get(path_span) {
@@ -481,7 +482,10 @@ impl<'a> Lowerer<'a> {
                         Expr::Neg(Box::new(v), site)
                     }
                     UnaryOp::Not => Expr::Not(Box::new(v)),
-                    UnaryOp::Await => v,
+                    UnaryOp::Await => {
+                        let site = self.site(e.span);
+                        Expr::Await(Box::new(v), site)
+                    }
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {

@@ -13,6 +13,7 @@
 
 pub mod infer;
 pub mod lower;
+pub mod suspend;
 
 use std::collections::BTreeMap;
 
@@ -43,6 +44,12 @@ pub struct Program {
     pub top_levels: Vec<FuncId>,
     /// `static box Main`'s `main`: the function, the class, and whether it takes `args`.
     pub main: Option<(FuncId, ClassId, bool)>,
+    /// The body function of every `nowait` task, by task kind ([`Expr::Task`]).
+    pub tasks: Vec<FuncId>,
+    /// Method names and arities whose call may suspend the calling task (see
+    /// [`suspend`]): the builtin waits (`get()`, `sleep(ms)`) and every user method that
+    /// may suspend.
+    pub suspending_methods: std::collections::BTreeSet<(String, u32)>,
 }
 
 /// A user box.
@@ -103,6 +110,11 @@ pub struct Function {
     pub result_of_last: bool,
     /// The specialised version called by direct calls, when it differs from this one.
     pub spec: Option<Spec>,
+    /// Whether a call of this function may suspend the calling task (it waits, or calls
+    /// something that may); such a function is resumable (see [`suspend`]).
+    pub may_suspend: bool,
+    /// Number of [`Stmt::Suspend`] points (numbered from 1); 0 for ordinary functions.
+    pub resume_points: u32,
 }
 
 /// A constant.
@@ -207,6 +219,19 @@ pub enum Stmt {
     },
     /// Run the top level of an included file (once).
     Include(u32, SiteId),
+    /// A point where the task may suspend (only in resumable functions, made by
+    /// [`suspend`]): evaluates `call` (a [`Expr::Call`], [`Expr::Method`] or [`Expr::Await`]
+    /// whose operands cannot suspend) and stores the result in `slot` or drops it. When
+    /// the task suspends inside the call, the function saves its locals and returns; when
+    /// the task resumes, the function re-enters here (`id`) and finishes the call.
+    Suspend {
+        /// The resume point's number, from 1, in program order.
+        id: u32,
+        /// Where the result goes; `None` drops it.
+        slot: Option<u32>,
+        /// The call.
+        call: Expr,
+    },
 }
 
 /// Expressions. Every expression produces one owned value.
@@ -256,4 +281,16 @@ pub enum Expr {
     AsType(Box<Expr>, StrId),
     /// An error raised unconditionally (a call that can never succeed).
     Raise(StrId, Vec<Expr>, SiteId),
+    /// `await x`: the value of future `x` once its task finished (re-raising its error);
+    /// any other value as it is.
+    Await(Box<Expr>, SiteId),
+    /// `nowait v = expr` as lowered: `expr` to run as a task. [`suspend`] turns it into
+    /// [`Expr::Task`].
+    Spawn(Box<Expr>, SiteId),
+    /// A new FutureBox running task kind `.0` (see [`Program::tasks`]) with the captured
+    /// values `.1` as the task function's parameters.
+    Task(u32, Vec<Expr>, SiteId),
+    /// In a resumable function: whether the resume point being re-entered is in
+    /// `lo..=hi` (`Resuming(0, 0)`: not resuming at all). A Bool.
+    Resuming(u32, u32),
 }
