@@ -949,23 +949,19 @@ mod tests {
     fn bad_subscriptions_are_errors_not_panics() {
         let mut buf = vec![0u8; 256];
         let mut s = host();
-        let mut m = GuestMemory::new(&mut buf);
-        assert_eq!(poll_oneoff(&mut m, &mut s, 0, 128, 0, 200), Err(INVAL));
-        // Out of bounds subscriptions, events and result.
-        assert_eq!(poll_oneoff(&mut m, &mut s, 250, 128, 1, 200), Err(FAULT));
-        assert_eq!(poll_oneoff(&mut m, &mut s, -8, 128, 1, 200), Err(FAULT));
-        drop(m);
+        let mut poll = |buf: &mut Vec<u8>, subs: i32, events: i32, count: i32| {
+            poll_oneoff(&mut GuestMemory::new(buf), &mut s, subs, events, count, 200)
+        };
+        assert_eq!(poll(&mut buf, 0, 128, 0), Err(INVAL));
+        // Out of bounds subscriptions and events.
+        assert_eq!(poll(&mut buf, 250, 128, 1), Err(FAULT));
+        assert_eq!(poll(&mut buf, -8, 128, 1), Err(FAULT));
         clock_sub(&mut buf, 0, 1, 99, 0, 0);
-        let mut m = GuestMemory::new(&mut buf);
-        assert_eq!(poll_oneoff(&mut m, &mut s, 0, 128, 1, 200), Err(INVAL));
-        drop(m);
+        assert_eq!(poll(&mut buf, 0, 128, 1), Err(INVAL));
         clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 0, 0);
         buf[8] = 9; // no such event type
-        let mut m = GuestMemory::new(&mut buf);
-        assert_eq!(poll_oneoff(&mut m, &mut s, 0, 128, 1, 200), Err(INVAL));
-        drop(m);
+        assert_eq!(poll(&mut buf, 0, 128, 1), Err(INVAL));
         clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 0, 0);
-        let mut m = GuestMemory::new(&mut buf);
-        assert_eq!(poll_oneoff(&mut m, &mut s, 0, 250, 1, 200), Err(FAULT));
+        assert_eq!(poll(&mut buf, 0, 250, 1), Err(FAULT));
     }
 }
