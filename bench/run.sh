@@ -29,3 +29,4 @@ for b in fib loop strings array map trees nbody; do
   if have python3; then SLOW=1; py=$(t python3 "$here/$b.py"); SLOW=0; pr=$(ratio "$py" "$c"); fi
   echo "| $b | $c | $n | $(ratio "$n" "$c") | $js | $jr | $py | $pr | $size |"
 done
+echo; "$here/async.sh"

@@ -141,17 +141,31 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
             "hour",
             "minute",
             "second",
+            "millisecond",
+            "weekday",
             "timestamp",
             "toISOString",
             "format",
             "addDays",
             "addHours",
+            "addMinutes",
+            "addSeconds",
             "toString",
+            "equals",
         ],
     },
     BuiltinBoxInfo {
         name: "TimerBox",
-        methods: &["start", "stop", "elapsed", "reset", "sleep", "toString"],
+        methods: &[
+            "now",
+            "elapsed",
+            "reset",
+            "start",
+            "stop",
+            "isRunning",
+            "sleep",
+            "toString",
+        ],
     },
     BuiltinBoxInfo {
         name: "RandomBox",
@@ -170,7 +184,7 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
     BuiltinBoxInfo {
         name: "FileBox",
         methods: &[
-            "read", "write", "append", "exists", "delete", "copy", "toString",
+            "read", "write", "append", "exists", "delete", "copy", "path", "getPath", "toString",
         ],
     },
     BuiltinBoxInfo {
@@ -183,22 +197,29 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
             "keys",
             "parse",
             "toString",
+            "equals",
         ],
     },
     BuiltinBoxInfo {
         name: "RegexBox",
-        methods: &["test", "find", "findAll", "replace", "split", "toString"],
+        methods: &[
+            "test", "isMatch", "find", "findAll", "replace", "split", "pattern", "toString",
+        ],
     },
     BuiltinBoxInfo {
         name: "ResultBox",
         methods: &[
             "isOk",
             "is_ok",
+            "isErr",
+            "is_err",
             "getValue",
             "get_value",
+            "unwrap",
             "getError",
             "get_error",
             "toString",
+            "equals",
         ],
     },
     BuiltinBoxInfo {
@@ -209,12 +230,18 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
             "read",
             "clear",
             "length",
+            "size",
             "append",
             "slice",
             "is_shared_with",
+            "isSharedWith",
             "share_reference",
+            "shareReference",
             "memory_footprint",
+            "memoryFootprint",
             "clone",
+            "toString",
+            "equals",
         ],
     },
     BuiltinBoxInfo {
@@ -233,6 +260,7 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
             "clear",
             "isTracking",
             "getTrackedCount",
+            "toString",
         ],
     },
     BuiltinBoxInfo {
@@ -289,7 +317,14 @@ pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
     },
     BuiltinBoxInfo {
         name: "ChannelBox",
-        methods: &["sendMessage", "announce", "toString", "sender", "receiver"],
+        methods: &[
+            "sendMessage",
+            "announce",
+            "toString",
+            "sender",
+            "receiver",
+            "equals",
+        ],
     },
 ];
 

@@ -9,10 +9,11 @@ use crate::display::{display, type_name};
 use crate::error::{self, raise};
 use crate::map::Map;
 use crate::object::{
-    self, new_obj, new_str, KIND_ARRAY, KIND_ERROR, KIND_INSTANCE, KIND_MAP, KIND_PLAIN, KIND_STR,
+    self, new_obj, new_str, KIND_ARRAY, KIND_ERROR, KIND_INSTANCE, KIND_MAP, KIND_NATIVE,
+    KIND_PLAIN, KIND_STR,
 };
 use crate::value::{Val, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_VOID};
-use crate::{array, instance, num, ops, strings, wasi};
+use crate::{array, instance, native, num, ops, strings, wasi};
 
 /// Builtin boxes without state.
 pub enum Plain {
@@ -185,10 +186,7 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
             arity(0)?;
             new_obj(KIND_PLAIN, Plain::Math)
         }
-        _ => {
-            raise(format!("Unknown Box type: {name}"));
-            return None;
-        }
+        _ => return native::construct(name, args),
     };
     Some(r)
 }
@@ -217,6 +215,7 @@ pub fn call(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
                     Plain::Math => math_method(name, &args),
                 },
                 crate::tasks::KIND_FUTURE => crate::tasks::method(&recv, name, &args).flatten(),
+                KIND_NATIVE => native::call(&recv, name, args),
                 _ => unknown_method("Box", name),
             }
         }

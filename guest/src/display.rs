@@ -5,8 +5,11 @@ use alloc::string::String;
 use crate::builtins::Plain;
 use crate::instance;
 use crate::map::Map;
+use crate::native::{self, Native};
 use crate::num;
-use crate::object::{self, KIND_ARRAY, KIND_ERROR, KIND_INSTANCE, KIND_MAP, KIND_PLAIN, KIND_STR};
+use crate::object::{
+    self, KIND_ARRAY, KIND_ERROR, KIND_INSTANCE, KIND_MAP, KIND_NATIVE, KIND_PLAIN, KIND_STR,
+};
 use crate::state::state;
 use crate::value::{Val, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_VOID};
 
@@ -27,6 +30,7 @@ pub fn type_name(v: &Val) -> String {
                 KIND_ERROR => "ErrorBox".into(),
                 KIND_INSTANCE => unsafe { instance::class_of(p).name.clone() },
                 KIND_PLAIN => unsafe { object::payload::<Plain>(p).name().into() },
+                KIND_NATIVE => unsafe { object::payload::<Native>(p).name().into() },
                 _ => "Box".into(),
             };
         }
@@ -81,6 +85,9 @@ pub fn push_display(out: &mut String, v: &Val, depth: u32) {
                 KIND_INSTANCE => push_instance(out, p, depth),
                 KIND_PLAIN => out.push_str(unsafe { object::payload::<Plain>(p).display() }),
                 crate::tasks::KIND_FUTURE => out.push_str(&crate::tasks::display(v)),
+                KIND_NATIVE => {
+                    native::push_display(out, unsafe { object::payload::<Native>(p) }, depth)
+                }
                 _ => out.push_str("<box>"),
             }
         }

@@ -19,18 +19,27 @@
 extern crate alloc;
 
 mod array;
+mod buffer;
 mod builtins;
+mod debug;
 mod display;
 mod error;
 mod exports;
+mod file;
 mod instance;
+mod json;
 mod map;
+mod native;
 mod num;
 mod object;
 mod ops;
+mod random;
+mod regex;
+mod regexbox;
 mod state;
 mod strings;
 mod tasks;
+mod time;
 mod value;
 mod wasi;
 

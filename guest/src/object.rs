@@ -23,6 +23,9 @@ pub const KIND_INSTANCE: u32 = 4;
 pub const KIND_ERROR: u32 = 5;
 /// A stateless builtin box (ConsoleBox, MathBox, …): the payload is its [`crate::builtins::Plain`].
 pub const KIND_PLAIN: u32 = 6;
+/// A builtin box with state (TimeBox, RandomBox, FileBox, JSONBox, …): the payload is its
+/// [`crate::native::Native`].
+pub const KIND_NATIVE: u32 = 7;
 
 /// Reference counts at or above this are immortal (string literals).
 pub const IMMORTAL: u32 = 1 << 30;
@@ -105,6 +108,7 @@ unsafe fn destroy(p: *mut Header) {
             KIND_INSTANCE => crate::instance::destroy(p),
             KIND_PLAIN => drop(Box::from_raw(p as *mut Obj<crate::builtins::Plain>)),
             crate::tasks::KIND_FUTURE => crate::tasks::destroy(p),
+            KIND_NATIVE => drop(Box::from_raw(p as *mut Obj<crate::native::Native>)),
             _ => {}
         }
     }

@@ -237,6 +237,12 @@ pub fn equals(a: &Val, b: &Val) -> bool {
                     );
                     x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equals(p, q))
                 },
+                object::KIND_NATIVE => unsafe {
+                    crate::native::equals(
+                        object::payload::<crate::native::Native>(pa),
+                        object::payload::<crate::native::Native>(pb),
+                    )
+                },
                 _ => false,
             }
         }

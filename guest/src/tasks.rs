@@ -135,36 +135,7 @@ fn current() -> Option<&'static Val> {
 // ---------------------------------------------------------------------------------------
 // Clock
 
-#[link(wasm_import_module = "wasi_snapshot_preview1")]
-extern "C" {
-    fn clock_time_get(id: u32, precision: u64, time: *mut u64) -> u32;
-    fn poll_oneoff(subs: *const u8, events: *mut u8, n: u32, nevents: *mut u32) -> u32;
-}
-
-const CLOCK_MONOTONIC: u32 = 1;
-
-/// The monotonic clock in nanoseconds.
-pub fn now_ns() -> u64 {
-    let mut t = 0u64;
-    if unsafe { clock_time_get(CLOCK_MONOTONIC, 1, &mut t) } != 0 {
-        return 0;
-    }
-    t
-}
-
-/// Blocks the whole process for `ns` nanoseconds (WASI `poll_oneoff`, one relative
-/// monotonic clock subscription).
-fn block_for(ns: u64) {
-    let mut sub = [0u8; 48];
-    // userdata (0..8) = 0; tag (8) = 0: clock; clock id (16..20); timeout (24..32);
-    // precision (32..40); flags (40..42) = 0: relative.
-    sub[16..20].copy_from_slice(&CLOCK_MONOTONIC.to_le_bytes());
-    sub[24..32].copy_from_slice(&ns.to_le_bytes());
-    sub[32..40].copy_from_slice(&1000u64.to_le_bytes());
-    let mut event = [0u8; 32];
-    let mut n = 0u32;
-    unsafe { poll_oneoff(sub.as_ptr(), event.as_mut_ptr(), 1, &mut n) };
-}
+use crate::time::{block_ns as block_for, monotonic_ns as now_ns};
 
 // ---------------------------------------------------------------------------------------
 // Creating and running tasks
@@ -272,9 +243,10 @@ fn wake_timers(now: u64) {
     }
 }
 
-/// Runs tasks until `done()` holds. `Err` when nothing can make progress any more (every
-/// remaining task waits for another one).
-fn run_until(done: &dyn Fn() -> bool) -> Result<(), ()> {
+/// Runs tasks until `done()` holds; `until` is the deadline of the waiting code itself, if
+/// it waits for the clock. `Err` when nothing can make progress any more (every remaining
+/// task waits for another one).
+fn run_until(done: &dyn Fn() -> bool, until: Option<u64>) -> Result<(), ()> {
     loop {
         if done() {
             return Ok(());
@@ -286,12 +258,14 @@ fn run_until(done: &dyn Fn() -> bool) -> Result<(), ()> {
             run_task(v);
             continue;
         }
-        let Some((&(deadline, _), _)) = sched().timers.first_key_value() else {
-            return Err(());
+        let next_timer = sched().timers.first_key_value().map(|(&(d, _), _)| d);
+        let deadline = match (next_timer, until) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Err(()),
         };
         let now = now_ns();
         if deadline > now {
-            wasi::flush();
             block_for(deadline - now);
         }
     }
@@ -319,11 +293,11 @@ fn wait(w: Wait) -> Option<()> {
     let ok = match &w {
         Wait::Until(deadline, _) => {
             let d = *deadline;
-            run_until(&|| now_ns() >= d)
+            run_until(&|| now_ns() >= d, Some(d))
         }
         Wait::Future(f) => {
             let f = f.clone();
-            run_until(&move || task_of(&f).is_some_and(|t| finished(t)))
+            run_until(&move || task_of(&f).is_some_and(|t| finished(t)), None)
         }
         Wait::Nothing => Ok(()),
     };
@@ -520,7 +494,7 @@ pub unsafe fn destroy(p: *mut Header) {
 /// End of the program: waits for every task, then reports the errors of tasks nobody
 /// awaited (exit status 1 when there were any).
 pub fn finish() {
-    if run_until(&|| sched().live == 0).is_err() {
+    if run_until(&|| sched().live == 0, None).is_err() {
         let n = sched().live;
         let text = alloc::format!(
             "Error: deadlock: {n} task(s) wait for each other and can never finish\n"

@@ -495,11 +495,15 @@ impl<'a> Lowerer<'a> {
                     BinaryOp::Or => return Expr::Or(Box::new(a), Box::new(b)),
                     BinaryOp::And => return Expr::And(Box::new(a), Box::new(b)),
                     BinaryOp::Arrow => {
-                        return self.raise(
-                            e.span,
-                            "'>>' (ChannelBox) is not supported yet",
-                            vec![a, b],
-                        )
+                        // `a >> b` (Part 2 §7): a ChannelBox whose receiver is `b`'s name when
+                        // `b` is a bare identifier, else its text.
+                        let receiver = match &rhs.kind {
+                            ExprKind::Var(id) => Expr::Const(Const::Str(self.intern(&id.name))),
+                            _ => b,
+                        };
+                        let n = self.intern("ChannelBox>>");
+                        let site = self.site(e.span);
+                        return Expr::NewBuiltin(n, vec![a, receiver], site);
                     }
                     BinaryOp::Eq => BinOp::Eq,
                     BinaryOp::Ne => BinOp::Ne,
@@ -587,8 +591,11 @@ impl<'a> Lowerer<'a> {
                             };
                         }
                         Some(NameRes::Stdlib) => {
+                            // `using nyashstd` functions (Part 2 §13), run by the runtime.
                             let a = self.exprs(args);
-                            return self.raise(e.span, "nyashstd is not supported yet", a);
+                            let n = self.intern(&format!("nyashstd.{}.{}", id.name, method.name));
+                            let site = self.site(e.span);
+                            return Expr::NewBuiltin(n, a, site);
                         }
                         _ => {}
                     }

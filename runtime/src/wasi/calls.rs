@@ -167,6 +167,7 @@ fn now(s: &HostState, id: i32) -> Result<u64, Errno> {
 const SUBSCRIPTION_LEN: i32 = 48;
 const EVENT_LEN: i32 = 32;
 const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
 
 /// Waits for clock timeouts; descriptor readiness is reported at once
@@ -204,8 +205,10 @@ fn poll_oneoff(
                 timeout
             };
             Some(Duration::from_nanos(relative))
-        } else {
+        } else if tag <= EVENTTYPE_FD_WRITE {
             None
+        } else {
+            return Err(INVAL);
         };
         list.push(Sub {
             userdata,
@@ -857,4 +860,108 @@ fn define_unsupported(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |_: Ctx<'_>, _fd: i32, _how: i32| NOSYS as i32,
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Writes a clock subscription (`subscription` with `subscription_clock`) at `at`.
+    fn clock_sub(buf: &mut [u8], at: usize, userdata: u64, id: u32, timeout: u64, flags: u16) {
+        let sub = &mut buf[at..at + SUBSCRIPTION_LEN as usize];
+        sub.fill(0);
+        sub[0..8].copy_from_slice(&userdata.to_le_bytes());
+        sub[8] = EVENTTYPE_CLOCK;
+        sub[16..20].copy_from_slice(&id.to_le_bytes());
+        sub[24..32].copy_from_slice(&timeout.to_le_bytes());
+        sub[40..42].copy_from_slice(&flags.to_le_bytes());
+    }
+
+    fn host() -> HostState {
+        HostState::new(Vec::new(), Vec::new())
+    }
+
+    #[test]
+    fn relative_clock_subscription_sleeps_and_reports_its_event() {
+        let mut buf = vec![0u8; 1024];
+        clock_sub(&mut buf, 0, 0xfeed, CLOCK_MONOTONIC as u32, 30_000_000, 0);
+        let mut s = host();
+        let start = Instant::now();
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 1, 1000);
+        assert_eq!(r, Ok(()));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        let event = &buf[512..512 + EVENT_LEN as usize];
+        assert_eq!(u64::from_le_bytes(event[0..8].try_into().unwrap()), 0xfeed);
+        assert_eq!(u16::from_le_bytes(event[8..10].try_into().unwrap()), 0);
+        assert_eq!(event[10], EVENTTYPE_CLOCK);
+    }
+
+    #[test]
+    fn absolute_clock_subscription_waits_until_the_deadline() {
+        let mut s = host();
+        let deadline = now(&s, CLOCK_MONOTONIC).unwrap() + 25_000_000;
+        let mut buf = vec![0u8; 1024];
+        clock_sub(
+            &mut buf,
+            0,
+            7,
+            CLOCK_MONOTONIC as u32,
+            deadline,
+            SUBCLOCKFLAGS_ABSTIME,
+        );
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 1, 1000);
+        assert_eq!(r, Ok(()));
+        assert!(now(&s, CLOCK_MONOTONIC).unwrap() >= deadline);
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        // A deadline in the past returns at once.
+        let start = Instant::now();
+        clock_sub(
+            &mut buf,
+            0,
+            8,
+            CLOCK_MONOTONIC as u32,
+            1,
+            SUBCLOCKFLAGS_ABSTIME,
+        );
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 1, 1000);
+        assert_eq!(r, Ok(()));
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn only_the_shortest_of_several_timeouts_fires() {
+        let mut buf = vec![0u8; 1024];
+        clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 2_000_000_000, 0);
+        clock_sub(&mut buf, 48, 2, CLOCK_REALTIME as u32, 10_000_000, 0);
+        let mut s = host();
+        let start = Instant::now();
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 2, 1000);
+        assert_eq!(r, Ok(()));
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        assert_eq!(u64::from_le_bytes(buf[512..520].try_into().unwrap()), 2);
+    }
+
+    #[test]
+    fn bad_subscriptions_are_errors_not_panics() {
+        let mut buf = vec![0u8; 256];
+        let mut s = host();
+        let mut poll = |buf: &mut Vec<u8>, subs: i32, events: i32, count: i32| {
+            poll_oneoff(&mut GuestMemory::new(buf), &mut s, subs, events, count, 200)
+        };
+        assert_eq!(poll(&mut buf, 0, 128, 0), Err(INVAL));
+        // Out of bounds subscriptions and events.
+        assert_eq!(poll(&mut buf, 250, 128, 1), Err(FAULT));
+        assert_eq!(poll(&mut buf, -8, 128, 1), Err(FAULT));
+        clock_sub(&mut buf, 0, 1, 99, 0, 0);
+        assert_eq!(poll(&mut buf, 0, 128, 1), Err(INVAL));
+        clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 0, 0);
+        buf[8] = 9; // no such event type
+        assert_eq!(poll(&mut buf, 0, 128, 1), Err(INVAL));
+        clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 0, 0);
+        assert_eq!(poll(&mut buf, 0, 250, 1), Err(FAULT));
+    }
 }

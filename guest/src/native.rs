@@ -1,0 +1,366 @@
+//! Builtin boxes with state (Part 2 §14.10–14.17 with R14, and §13's ChannelBox and
+//! `nyashstd`): one object kind, [`crate::object::KIND_NATIVE`], whose payload is a
+//! [`Native`]. Construction, display, equality and method dispatch start here; the boxes
+//! themselves live in their own modules.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::buffer;
+use crate::builtins::{arg_str, expect_args, unknown_method};
+use crate::debug::{self, Debug};
+use crate::display::{display, push_display as push_value};
+use crate::error::raise;
+use crate::file;
+use crate::json;
+use crate::object::{self, new_obj, new_str, KIND_NATIVE};
+use crate::random;
+use crate::regexbox::{self, Re};
+use crate::time::{self, Timer};
+use crate::value::Val;
+
+/// The state of a builtin box.
+pub enum Native {
+    /// `new TimeBox()`.
+    Time,
+    /// A DateTimeBox: milliseconds since 1970-01-01T00:00:00Z.
+    DateTime(i64),
+    /// `new TimerBox()`.
+    Timer(Timer),
+    /// `new RandomBox()`: the generator state.
+    Random(u64),
+    /// `new FileBox(path)`.
+    File(String),
+    /// `new ResultBox(v)`: Ok(v) or Err(v).
+    Result {
+        /// Ok or Err.
+        ok: bool,
+        /// The payload.
+        value: Val,
+    },
+    /// `new BufferBox()`.
+    Buffer(Vec<u8>),
+    /// `new JSONBox(text)`.
+    Json(serde_json::Value),
+    /// `new RegexBox(pattern)`.
+    Regex(Re),
+    /// `new DebugBox()`.
+    Debug(Debug),
+    /// `a >> b`.
+    Channel {
+        /// The sender's text.
+        sender: String,
+        /// The receiver's name or text.
+        receiver: String,
+    },
+}
+
+impl Native {
+    /// The box name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Native::Time => "TimeBox",
+            Native::DateTime(_) => "DateTimeBox",
+            Native::Timer(_) => "TimerBox",
+            Native::Random(_) => "RandomBox",
+            Native::File(_) => "FileBox",
+            Native::Result { .. } => "ResultBox",
+            Native::Buffer(_) => "BufferBox",
+            Native::Json(_) => "JSONBox",
+            Native::Regex(_) => "RegexBox",
+            Native::Debug(_) => "DebugBox",
+            Native::Channel { .. } => "ChannelBox",
+        }
+    }
+}
+
+/// A new object holding `n`.
+pub fn new_native(n: Native) -> Val {
+    new_obj(KIND_NATIVE, n)
+}
+
+/// The builtin box state of `v`, if it is one.
+pub fn native_of(v: &Val) -> Option<&'static mut Native> {
+    if v.kind() == Some(KIND_NATIVE) {
+        Some(unsafe { object::payload::<Native>(v.ptr().unwrap()) })
+    } else {
+        None
+    }
+}
+
+/// Appends the display text of a builtin box (Part 2 §6.4).
+pub fn push_display(out: &mut String, n: &Native, depth: u32) {
+    match n {
+        Native::Time | Native::Random(_) => {
+            out.push_str(n.name());
+            out.push_str("()");
+        }
+        Native::DateTime(ms) => out.push_str(&time::to_display(*ms)),
+        Native::Timer(t) => out.push_str(&format!("TimerBox(id={})", t.id)),
+        Native::File(path) => {
+            out.push_str("FileBox(");
+            out.push_str(path);
+            out.push(')');
+        }
+        Native::Result { ok, value } => {
+            out.push_str(if *ok { "Ok(" } else { "Err(" });
+            push_value(out, value, depth + 1);
+            out.push(')');
+        }
+        Native::Buffer(bytes) => out.push_str(&format!("BufferBox({} bytes)", bytes.len())),
+        Native::Json(v) => out.push_str(&json::stringify(v)),
+        Native::Regex(re) => {
+            out.push_str("RegexBox(");
+            out.push_str(&re.pattern);
+            out.push(')');
+        }
+        Native::Debug(d) => out.push_str(&format!("DebugBox[{} tracked]", d.tracked.len())),
+        Native::Channel { sender, receiver } => {
+            out.push_str(&format!("Channel({sender} >> {receiver})"))
+        }
+    }
+}
+
+/// `==` between two builtin boxes that are not the same object (Part 2 §6.5).
+pub fn equals(a: &Native, b: &Native) -> bool {
+    match (a, b) {
+        (Native::DateTime(x), Native::DateTime(y)) => x == y,
+        (Native::File(x), Native::File(y)) => x == y,
+        (Native::Result { ok: p, value: x }, Native::Result { ok: q, value: y }) => {
+            p == q && crate::ops::equals(x, y)
+        }
+        (Native::Buffer(x), Native::Buffer(y)) => x == y,
+        (Native::Json(x), Native::Json(y)) => x == y,
+        (Native::Regex(x), Native::Regex(y)) => x.pattern == y.pattern,
+        (
+            Native::Channel {
+                sender: s1,
+                receiver: r1,
+            },
+            Native::Channel {
+                sender: s2,
+                receiver: r2,
+            },
+        ) => s1 == s2 && r1 == r2,
+        _ => false,
+    }
+}
+
+/// `new Name(args)` for the builtin boxes with state; raises `Unknown Box type` otherwise.
+pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
+    let n = args.len();
+    let exactly = |want: usize| -> Option<()> {
+        if n == want {
+            return Some(());
+        }
+        let s = if want == 1 { "" } else { "s" };
+        raise(format!(
+            "{name} constructor expects {want} argument{s}, got {n}"
+        ));
+        None
+    };
+    let state = match name {
+        "TimeBox" => {
+            exactly(0)?;
+            Native::Time
+        }
+        "DateTimeBox" => {
+            exactly(0)?;
+            Native::DateTime(time::now_ms())
+        }
+        "TimerBox" => {
+            exactly(0)?;
+            Native::Timer(Timer::new())
+        }
+        "RandomBox" => {
+            exactly(0)?;
+            Native::Random(random::fresh_seed())
+        }
+        "FileBox" => {
+            exactly(1)?;
+            Native::File(String::from(arg_str("FileBox", &args[0])?))
+        }
+        "ResultBox" => {
+            exactly(1)?;
+            Native::Result {
+                ok: true,
+                value: args.into_iter().next().unwrap(),
+            }
+        }
+        "BufferBox" => {
+            exactly(0)?;
+            Native::Buffer(Vec::new())
+        }
+        "JSONBox" => {
+            exactly(1)?;
+            Native::Json(json::parse(&display(&args[0]))?)
+        }
+        "RegexBox" => {
+            exactly(1)?;
+            Native::Regex(regexbox::compile(arg_str("RegexBox", &args[0])?)?)
+        }
+        "DebugBox" => {
+            exactly(0)?;
+            Native::Debug(Debug::default())
+        }
+        // `a >> b`, lowered by the compiler (the receiver is already a name or a text).
+        "ChannelBox>>" => {
+            exactly(2)?;
+            Native::Channel {
+                sender: display(&args[0]),
+                receiver: display(&args[1]),
+            }
+        }
+        "ChannelBox" | "FutureBox" => {
+            let how = if name == "ChannelBox" {
+                "`a >> b`"
+            } else {
+                "`nowait`"
+            };
+            raise(format!("{name} cannot be created with new; use {how}"));
+            return None;
+        }
+        _ => {
+            if let Some(f) = name.strip_prefix("nyashstd.") {
+                return nyashstd(f, args);
+            }
+            raise(format!("Unknown Box type: {name}"));
+            return None;
+        }
+    };
+    Some(new_native(state))
+}
+
+/// The functions of `using nyashstd` (Part 2 §13), called as `namespace.function(args)`.
+fn nyashstd(f: &str, args: Vec<Val>) -> Option<Val> {
+    let r = match f {
+        "string.create" => {
+            expect_args("string.create", &args, 1)?;
+            new_str(display(&args[0]))
+        }
+        "string.upper" => {
+            expect_args("string.upper", &args, 1)?;
+            new_str(display(&args[0]).to_uppercase())
+        }
+        "integer.create" => {
+            expect_args("integer.create", &args, 1)?;
+            return crate::builtins::construct("IntegerBox", args);
+        }
+        "bool.create" => {
+            expect_args("bool.create", &args, 1)?;
+            return crate::builtins::construct("BoolBox", args);
+        }
+        "array.create" => {
+            expect_args("array.create", &args, 0)?;
+            object::new_array(Vec::new())
+        }
+        "console.log" => {
+            expect_args("console.log", &args, 1)?;
+            let mut line = display(&args[0]);
+            line.push('\n');
+            crate::wasi::write_stdout(line.as_bytes());
+            Val::void()
+        }
+        _ => {
+            raise(format!("Undefined function '{f}' in nyashstd"));
+            return None;
+        }
+    };
+    Some(r)
+}
+
+/// Calls method `name` on a builtin box with state.
+pub fn call(recv: &Val, name: &str, args: Vec<Val>) -> Option<Val> {
+    let n = native_of(recv).unwrap();
+    match n {
+        Native::Time => time::time_method(name, &args),
+        Native::DateTime(ms) => time::datetime_method(*ms, name, &args),
+        Native::Timer(t) => time::timer_method(t, name, &args),
+        Native::Random(state) => random::call(state, name, &args),
+        Native::File(path) => file::call(path, name, &args),
+        Native::Result { ok, value } => result_method(*ok, value, recv, name, &args),
+        Native::Buffer(bytes) => buffer::call(bytes, recv, name, &args),
+        Native::Json(v) => json::call(v, recv, name, args),
+        Native::Regex(re) => regexbox::call(re, name, &args),
+        Native::Debug(d) => debug::call(d, name, args),
+        Native::Channel { sender, receiver } => channel_method(sender, receiver, recv, name, &args),
+    }
+}
+
+fn result_method(ok: bool, value: &Val, recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
+    let r = match name {
+        "isOk" | "is_ok" => {
+            expect_args(name, args, 0)?;
+            Val::bool(ok)
+        }
+        "isErr" | "is_err" => {
+            expect_args(name, args, 0)?;
+            Val::bool(!ok)
+        }
+        "getValue" | "get_value" | "unwrap" => {
+            expect_args(name, args, 0)?;
+            if !ok {
+                raise(format!("{name}(): Result is Err({})", display(value)));
+                return None;
+            }
+            value.clone()
+        }
+        "getError" | "get_error" => {
+            expect_args(name, args, 0)?;
+            if ok {
+                raise(format!("{name}(): Result is Ok({})", display(value)));
+                return None;
+            }
+            value.clone()
+        }
+        "toString" => {
+            expect_args(name, args, 0)?;
+            new_str(display(recv))
+        }
+        "equals" => {
+            expect_args(name, args, 1)?;
+            Val::bool(crate::ops::equals(recv, &args[0]))
+        }
+        _ => return unknown_method("ResultBox", name),
+    };
+    Some(r)
+}
+
+fn channel_method(
+    sender: &str,
+    receiver: &str,
+    recv: &Val,
+    name: &str,
+    args: &[Val],
+) -> Option<Val> {
+    let r = match name {
+        "sender" => {
+            expect_args(name, args, 0)?;
+            new_str(sender.into())
+        }
+        "receiver" => {
+            expect_args(name, args, 0)?;
+            new_str(receiver.into())
+        }
+        // The channel is not connected to anything (Part 2 §13): a message is only described.
+        "sendMessage" => {
+            expect_args(name, args, 1)?;
+            new_str(format!("{sender} >> {receiver}: {}", display(&args[0])))
+        }
+        "announce" => {
+            expect_args(name, args, 1)?;
+            new_str(format!("{sender} >> *: {}", display(&args[0])))
+        }
+        "toString" => {
+            expect_args(name, args, 0)?;
+            new_str(display(recv))
+        }
+        "equals" => {
+            expect_args(name, args, 1)?;
+            Val::bool(crate::ops::equals(recv, &args[0]))
+        }
+        _ => return unknown_method("ChannelBox", name),
+    };
+    Some(r)
+}
