@@ -1,11 +1,13 @@
-//! JSONBox (Part 2 §14.13 with R14: `set` persists, misuse raises), on serde_json's `Value`
-//! (no_std + alloc; object keys sorted, as upstream prints them).
+//! JSONBox (Part 2 §14.13 with R14: `set` persists, misuse raises), on the JSON values of
+//! [`crate::jsontext`] (object keys sorted, as upstream prints them).
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde_json::{Map as JsonMap, Value};
+use alloc::collections::BTreeMap;
+
+use crate::jsontext::{self, Value};
 
 use crate::builtins::{arg_str, expect_args, unknown_method};
 use crate::display::display;
@@ -15,9 +17,9 @@ use crate::native::{new_native, Native};
 use crate::object::{self, new_array, new_obj, new_str, KIND_ARRAY, KIND_MAP, KIND_STR};
 use crate::value::{Val, TAG_BOOL, TAG_INT, TAG_NULL};
 
-/// Parses JSON text; raises `Invalid JSON: …` on failure (nesting is limited by serde_json).
+/// Parses JSON text; raises `Invalid JSON: …` on failure.
 pub fn parse(text: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(text) {
+    match jsontext::parse(text) {
         Ok(v) => Some(v),
         Err(e) => {
             raise(format!("Invalid JSON: {e}"));
@@ -28,7 +30,9 @@ pub fn parse(text: &str) -> Option<Value> {
 
 /// Compact JSON text.
 pub fn stringify(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    let mut out = String::new();
+    jsontext::push_json(&mut out, v);
+    out
 }
 
 /// A JSON value as a Nyash value: objects become MapBoxes (keys in sorted order), arrays
@@ -37,10 +41,8 @@ fn to_val(v: &Value) -> Val {
     match v {
         Value::Null => Val::null(),
         Value::Bool(b) => Val::bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Val::int(i),
-            None => new_str(display(&Val::float(n.as_f64().unwrap_or(f64::NAN)))),
-        },
+        Value::Int(i) => Val::int(*i),
+        Value::Float(f) => new_str(display(&Val::float(*f))),
         Value::String(s) => new_str(s.clone()),
         Value::Array(items) => new_array(items.iter().map(to_val).collect()),
         Value::Object(m) => {
@@ -63,7 +65,7 @@ fn from_val(v: &Val, depth: u32) -> Option<Value> {
     Some(match v.tag {
         TAG_NULL => Value::Null,
         TAG_BOOL => Value::Bool(v.bits != 0),
-        TAG_INT => Value::from(v.bits as i64),
+        TAG_INT => Value::Int(v.bits as i64),
         _ => match v.kind() {
             Some(KIND_STR) => Value::String(v.as_str().unwrap().into()),
             Some(KIND_ARRAY) => {
@@ -76,7 +78,7 @@ fn from_val(v: &Val, depth: u32) -> Option<Value> {
             }
             Some(KIND_MAP) => {
                 let map = unsafe { object::payload::<Map>(v.ptr().unwrap()) };
-                let mut out = JsonMap::new();
+                let mut out = BTreeMap::new();
                 for (k, item) in map.entries() {
                     out.insert(k.clone(), from_val(item, depth + 1)?);
                 }
@@ -155,7 +157,7 @@ fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
+        Value::Int(_) | Value::Float(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",

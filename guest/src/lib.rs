@@ -28,6 +28,7 @@ mod exports;
 mod file;
 mod instance;
 mod json;
+mod jsontext;
 mod map;
 mod native;
 mod num;

@@ -42,7 +42,7 @@ pub enum Native {
     /// `new BufferBox()`.
     Buffer(Vec<u8>),
     /// `new JSONBox(text)`.
-    Json(serde_json::Value),
+    Json(crate::jsontext::Value),
     /// `new RegexBox(pattern)`.
     Regex(Re),
     /// `new DebugBox()`.
