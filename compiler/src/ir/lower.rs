@@ -68,6 +68,23 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
+    /// The name a field access uses: the field's own name through `me`, or an "outside"
+    /// name when some box declares the field private (R8), so the access is checked.
+    fn field_name(&mut self, recv: &ast::Expr, name: &str) -> StrId {
+        let id = self.intern(name);
+        let private_somewhere = self.rp.boxes.iter().any(|b| {
+            b.fields
+                .iter()
+                .any(|f| f.name == name && f.visibility == crate::resolve::Visibility::Private)
+        });
+        if !private_somewhere || matches!(recv.kind, ExprKind::Me) {
+            return id;
+        }
+        let outside = self.intern(&format!("{name} (outside)"));
+        self.out.outside_fields.insert(outside, id);
+        outside
+    }
+
     fn intern(&mut self, s: &str) -> StrId {
         if let Some(&id) = self.strings.get(s) {
             return id;
@@ -122,6 +139,12 @@ impl<'a> Lowerer<'a> {
                 name: b.name.clone(),
                 is_static: b.is_static,
                 fields: b.fields.iter().map(|f| f.name.clone()).collect(),
+                weak: b.fields.iter().map(|f| f.weak).collect(),
+                private: b
+                    .fields
+                    .iter()
+                    .map(|f| f.visibility == crate::resolve::Visibility::Private)
+                    .collect(),
                 methods: b
                     .method_table
                     .iter()
@@ -255,7 +278,7 @@ impl<'a> Lowerer<'a> {
                     }
                     ExprKind::Field { recv, name } => {
                         let obj = self.expr(recv);
-                        let field = self.intern(&name.name);
+                        let field = self.field_name(recv, &name.name);
                         let site = self.site(name.span);
                         out.push(Stmt::SetField {
                             obj,
@@ -602,7 +625,7 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Field { recv, name } => {
                 let r = self.expr(recv);
-                let n = self.intern(&name.name);
+                let n = self.field_name(recv, &name.name);
                 let site = self.site(name.span);
                 Expr::Field(Box::new(r), n, site)
             }

@@ -41,6 +41,10 @@ pub struct Program {
     pub sites: Vec<String>,
     /// The top-level function of each file (index = file id).
     pub top_levels: Vec<FuncId>,
+    /// Field names used for access from outside `me` when some box declares the field
+    /// private (R8): the outside name's id to the field name's id. Access through such a
+    /// name raises `Field 'f' is private in C` for the boxes where `f` is private.
+    pub outside_fields: BTreeMap<StrId, StrId>,
     /// `static box Main`'s `main`: the function, the class, and whether it takes `args`.
     pub main: Option<(FuncId, ClassId, bool)>,
 }
@@ -54,6 +58,10 @@ pub struct Class {
     pub is_static: bool,
     /// Field names by slot.
     pub fields: Vec<String>,
+    /// Per slot: declared `weak` (R15).
+    pub weak: Vec<bool>,
+    /// Per slot: declared in a `private { }` block (R8).
+    pub private: Vec<bool>,
     /// Callable methods (own and inherited), by name.
     pub methods: BTreeMap<String, FuncId>,
     /// The constructor.
