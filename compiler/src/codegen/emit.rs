@@ -1231,6 +1231,16 @@ impl<'p> Emitter<'p> {
                     self.ret_pair(f, cx);
                 }
             }
+            Expr::Tee(slot, inner) => {
+                // Keep a reference in the hidden (Dyn) local until the statement ends.
+                let at = cx.base[*slot as usize];
+                self.expr(f, cx, inner);
+                self.set_pair(f, at);
+                f.instruction(&I::LocalGet(at));
+                f.instruction(&I::LocalGet(at + 1));
+                let dup = self.dup_fn();
+                f.instruction(&I::Call(dup));
+            }
             Expr::Raise(msg, args, site) => {
                 let drop = self.drop_fn();
                 for a in args {

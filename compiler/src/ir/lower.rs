@@ -31,6 +31,8 @@ pub fn lower(checked: &Checked) -> Program {
         bodies: HashMap::new(),
         frame: String::new(),
         shift: 0,
+        next_local: 0,
+        temps: Vec::new(),
     };
     l.out.globals = rp.globals.clone();
     l.out.top_levels = rp.top_levels.iter().map(|f| f.0).collect();
@@ -65,6 +67,10 @@ struct Lowerer<'a> {
     frame: String,
     /// 1 when the function has `me` in local 0.
     shift: u32,
+    /// The next free local slot (hidden locals for temporaries come after the declared ones).
+    next_local: u32,
+    /// Hidden locals holding the current statement's temporaries.
+    temps: Vec<u32>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -223,6 +229,7 @@ impl<'a> Lowerer<'a> {
             | FunctionKind::StaticInit { owner } => format!("{}.{}", box_name(*owner), info.name),
         };
         self.shift = u32::from(info.has_me);
+        self.next_local = info.locals.len() as u32 + self.shift;
         let stmts: &[ast::Stmt] = match &info.kind {
             FunctionKind::TopLevel { file } => &self.checked.modules[file.0 as usize].stmts,
             _ => match self.bodies.get(&id) {
@@ -240,7 +247,7 @@ impl<'a> Lowerer<'a> {
             name: self.frame.clone(),
             has_me: info.has_me,
             arity: info.params.len() as u32,
-            locals: vec![LocalTy::Dyn; info.locals.len() + self.shift as usize],
+            locals: vec![LocalTy::Dyn; self.next_local as usize],
             body,
             result_of_last: implicit,
             spec: None,
@@ -255,7 +262,23 @@ impl<'a> Lowerer<'a> {
         out
     }
 
+    /// Lowers one statement, then releases the temporaries it kept alive (R15).
     fn stmt(&mut self, s: &ast::Stmt, last: bool, out: &mut Vec<Stmt>) {
+        let saved = std::mem::take(&mut self.temps);
+        self.stmt_inner(s, last, out);
+        let temps = std::mem::replace(&mut self.temps, saved);
+        // After a return (or the function's result) every local is released anyway.
+        if !matches!(
+            out.last(),
+            Some(Stmt::Return(_) | Stmt::ResultOf(_) | Stmt::Throw(..))
+        ) {
+            for t in temps {
+                out.push(Stmt::SetLocal(t, Expr::Const(Const::Void)));
+            }
+        }
+    }
+
+    fn stmt_inner(&mut self, s: &ast::Stmt, last: bool, out: &mut Vec<Stmt>) {
         match &s.kind {
             StmtKind::Expr(e) => {
                 let e = self.expr(e);
@@ -612,7 +635,21 @@ impl<'a> Lowerer<'a> {
                         _ => {}
                     }
                 }
-                let recv = Box::new(self.expr(recv));
+                let fresh = matches!(
+                    recv.kind,
+                    ExprKind::New { .. }
+                        | ExprKind::Call { .. }
+                        | ExprKind::MethodCall { .. }
+                        | ExprKind::FromCall { .. }
+                );
+                let mut recv = Box::new(self.expr(recv));
+                if fresh {
+                    // A fresh receiver is kept until the statement ends (R15).
+                    let slot = self.next_local;
+                    self.next_local += 1;
+                    self.temps.push(slot);
+                    recv = Box::new(Expr::Tee(slot, recv));
+                }
                 let args = self.exprs(args);
                 let name = self.intern(&method.name);
                 let site = self.site(method.span);

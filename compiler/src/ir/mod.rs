@@ -262,6 +262,10 @@ pub enum Expr {
     IsType(Box<Expr>, StrId),
     /// `asType(v, "T")`.
     AsType(Box<Expr>, StrId),
+    /// Evaluates the expression and also keeps the value in a hidden local slot, which the
+    /// end of the statement releases (R15: a temporary lives until its statement ends,
+    /// even when it is the receiver of a method call).
+    Tee(u32, Box<Expr>),
     /// An error raised unconditionally (a call that can never succeed).
     Raise(StrId, Vec<Expr>, SiteId),
 }
