@@ -108,9 +108,14 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
         if n <= max {
             return Some(());
         }
-        raise(format!(
-            "{name} constructor expects at most {max} arguments, got {n}"
-        ));
+        if max == 0 {
+            // §14: `<Name> constructor expects N arguments, got M`.
+            raise(format!("{name} constructor expects 0 arguments, got {n}"));
+        } else {
+            raise(format!(
+                "{name} constructor expects at most {max} arguments, got {n}"
+            ));
+        }
         None
     };
     let r = match name {
