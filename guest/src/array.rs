@@ -195,7 +195,57 @@ pub fn call_map(map: &mut Map, name: &str, args: &mut Vec<Val>) -> Option<Val> {
             expect_args(name, args, 0)?;
             new_str(format!("MapBox(size={})", map.len()))
         }
+        "containsValue" => {
+            // Upstream's stub always says false (§14.7); R14: the plain meaning.
+            expect_args(name, args, 1)?;
+            let found = map
+                .entries()
+                .iter()
+                .any(|(_, v)| crate::ops::equals(v, &args[0]));
+            Val::bool(found)
+        }
+        "forEach" => {
+            // §14.7: no callbacks in the language; upstream only counts.
+            expect_args(name, args, 1)?;
+            new_str(format!("Iterated over {} items", map.len()))
+        }
+        "toJSON" => {
+            // §14.7: Int and Bool values unquoted, every other value as a JSON string of its
+            // display text; insertion order (R14).
+            expect_args(name, args, 0)?;
+            let mut out = String::from("{");
+            for (i, (k, v)) in map.entries().iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(&mut out, k);
+                out.push(':');
+                match v.tag {
+                    crate::value::TAG_INT | crate::value::TAG_BOOL => out.push_str(&display(v)),
+                    _ => json_string(&mut out, &display(v)),
+                }
+            }
+            out.push('}');
+            new_str(out)
+        }
         _ => return unknown_method("MapBox", name),
     };
     Some(r)
+}
+
+/// Appends `s` as a JSON string literal.
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }

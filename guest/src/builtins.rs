@@ -34,7 +34,7 @@ impl Plain {
     /// The display text.
     pub fn display(&self) -> &'static str {
         match self {
-            Plain::Console => "ConsoleBox()",
+            Plain::Console => "[ConsoleBox - Mock Implementation]",
             Plain::Math => "MathBox()",
         }
     }
@@ -45,11 +45,8 @@ pub fn expect_args(name: &str, args: &[Val], n: usize) -> Option<()> {
     if args.len() == n {
         return Some(());
     }
-    let s = if n == 1 { "" } else { "s" };
-    raise(format!(
-        "{name}() expects {n} argument{s}, got {}",
-        args.len()
-    ));
+    // §14: the catalogue's wording, `argument(s)` whatever N is.
+    raise(format!("{name}() expects {n} argument(s), got {}", args.len()));
     None
 }
 
@@ -57,6 +54,11 @@ pub fn expect_args(name: &str, args: &[Val], n: usize) -> Option<()> {
 pub fn arg_int(name: &str, v: &Val) -> Option<i64> {
     if let Some(i) = v.as_int() {
         return Some(i);
+    }
+    if matches!(name, "get" | "set" | "remove") {
+        // §14.1/§15: index arguments.
+        raise(format!("{name}() requires integer index"));
+        return None;
     }
     raise(format!(
         "{name}() requires an integer argument, got {}",
@@ -89,9 +91,14 @@ pub fn arg_str<'a>(name: &str, v: &'a Val) -> Option<&'a str> {
     None
 }
 
-/// Raises `Unknown method 'm' for Box`.
+/// Raises `Unknown method 'm' for Box`, or `Unknown Box method: m` for the boxes whose
+/// message §15 words that way.
 pub fn unknown_method(box_name: &str, name: &str) -> Option<Val> {
-    raise(format!("Unknown method '{name}' for {box_name}"));
+    match box_name {
+        "MapBox" | "MathBox" | "ConsoleBox" | "NullBox" | "TimeBox" | "DateTimeBox"
+        | "RandomBox" | "DebugBox" => raise(format!("Unknown {box_name} method: {name}")),
+        _ => raise(format!("Unknown method '{name}' for {box_name}")),
+    }
     None
 }
 
@@ -102,9 +109,14 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
         if n <= max {
             return Some(());
         }
-        raise(format!(
-            "{name} constructor expects at most {max} arguments, got {n}"
-        ));
+        if max == 0 {
+            // §14: `<Name> constructor expects N arguments, got M`.
+            raise(format!("{name} constructor expects 0 arguments, got {n}"));
+        } else {
+            raise(format!(
+                "{name} constructor expects at most {max} arguments, got {n}"
+            ));
+        }
         None
     };
     let r = match name {
@@ -199,7 +211,7 @@ pub fn call(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
         TAG_BOOL => bool_method(recv.bits != 0, name, &args),
         TAG_NULL => null_method(name, &args),
         TAG_VOID => {
-            raise(format!("Cannot call method '{name}' on void"));
+            raise(format!("Cannot call method '{name}' on non-instance type"));
             None
         }
         _ => {
@@ -444,6 +456,13 @@ fn console_method(name: &str, args: &[Val]) -> Option<Val> {
         "warn" => "[Console WARN] ",
         "error" => "[Console ERROR] ",
         "print" => "",
+        "readLine" => {
+            expect_args(name, args, 0)?;
+            return Some(match wasi::read_line() {
+                Some(line) => crate::object::new_str(String::from_utf8_lossy(&line).into_owned()),
+                None => Val::null(),
+            });
+        }
         "clear" => {
             wasi::write_stdout(b"[Console CLEAR]\n");
             return Some(Val::void());

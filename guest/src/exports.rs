@@ -56,6 +56,7 @@ pub extern "C" fn ny_class(id: u32, name: u32, name_len: u32, nfields: u32, flag
             nfields: 0,
             has_to_string: false,
             has_fini: false,
+            weak: Vec::new(),
         });
     }
     classes[id as usize] = Class {
@@ -63,7 +64,27 @@ pub extern "C" fn ny_class(id: u32, name: u32, name_len: u32, nfields: u32, flag
         nfields,
         has_to_string: flags & 1 != 0,
         has_fini: flags & 2 != 0,
+        weak: Vec::new(),
     };
+}
+
+/// Declares field `slot` of user box `id` `weak` (after `ny_class`).
+#[no_mangle]
+pub extern "C" fn ny_class_weak(id: u32, slot: u32) {
+    instance::classes()[id as usize].weak.push(slot);
+}
+
+/// Stores `(t, b)` (consumed) into weak field `slot` of the instance `obj` (borrowed).
+#[no_mangle]
+pub extern "C" fn ny_weak_set(obj: u32, slot: u32, t: u32, b: i64) {
+    unsafe { instance::weak_store(obj as *mut Header, slot, Val::from_raw(t, b as u64)) }
+}
+
+/// Reads weak field `slot` of the instance `obj` (borrowed): null once its target is
+/// finalized.
+#[no_mangle]
+pub extern "C" fn ny_weak_get(obj: u32, slot: u32) -> i64 {
+    ret(unsafe { instance::weak_load(obj as *mut Header, slot) })
 }
 
 /// A new instance of class `id`, every field null. Returns the pointer (an owned reference).
@@ -171,7 +192,7 @@ pub extern "C" fn ny_err_field(t: u32, b: i64, name: u32, len: u32) {
         )
     } else {
         alloc::format!(
-            "Cannot access field '{field}' on {}",
+            "Cannot access field '{field}' on non-instance type. Type: {}",
             crate::display::type_name(&v)
         )
     };

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use crate::object::{Header, KIND_INSTANCE};
 use crate::state::{state, RawVal};
-use crate::value::{Val, TAG_NULL};
+use crate::value::{Val, TAG_NULL, TAG_OBJ};
 
 /// What the runtime knows about a user box.
 pub struct Class {
@@ -22,6 +22,8 @@ pub struct Class {
     pub has_to_string: bool,
     /// The box (or an ancestor) defines `fini`.
     pub has_fini: bool,
+    /// `weak` field slots (R15).
+    pub weak: Vec<u32>,
 }
 
 static mut CLASSES: Vec<Class> = Vec::new();
@@ -38,11 +40,15 @@ pub struct InstHeader {
     pub h: Header,
     /// Number of fields.
     pub nfields: u32,
-    /// Bit 0: finalized.
+    /// Bit 0: finalized; bit 1: dead (fields released, header kept for weak references);
+    /// bits 8..32: the number of `weak` field slots pointing here.
     pub flags: u32,
 }
 
 const FINALIZED: u32 = 1;
+const DEAD: u32 = 2;
+const WEAK_ONE: u32 = 1 << 8;
+const WEAK_MAX: u32 = u32::MAX >> 8;
 /// Callback selector: run the instance's `toString` and return its value.
 pub const CALLBACK_TO_STRING: u32 = 0;
 /// Callback selector: run the instance's `fini`.
@@ -153,10 +159,103 @@ pub unsafe fn destroy(p: *mut Header) {
                 return;
             }
         }
-        let nfields = (*(p as *mut InstHeader)).nfields;
-        for f in fields(p).iter() {
-            drop(Val::from_raw(f.tag, f.bits));
+        release_fields(p);
+        let ih = p as *mut InstHeader;
+        if (*ih).flags >> 8 != 0 {
+            // Weak references remain: keep the header (reads through them give null) until
+            // the last one goes away.
+            (*ih).flags |= DEAD | FINALIZED;
+        } else {
+            dealloc(p as *mut u8, layout((*ih).nfields));
         }
-        dealloc(p as *mut u8, layout(nfields));
+    }
+}
+
+/// Releases every field of an instance, leaving them null.
+unsafe fn release_fields(p: *mut Header) {
+    unsafe {
+        let class = class_of(p);
+        for (i, f) in fields(p).iter_mut().enumerate() {
+            let (tag, bits) = (f.tag, f.bits);
+            f.tag = TAG_NULL;
+            f.bits = 0;
+            if class.weak.contains(&(i as u32)) {
+                weak_drop(tag, bits);
+            } else {
+                drop(Val::from_raw(tag, bits));
+            }
+        }
+    }
+}
+
+/// The instance a value points to, if it is one.
+fn as_instance(tag: u32, bits: u64) -> Option<*mut Header> {
+    let p = bits as usize as *mut Header;
+    (tag == TAG_OBJ && unsafe { crate::object::kind(p) } == KIND_INSTANCE).then_some(p)
+}
+
+/// Releases what a weak slot held: a weak reference to an instance, or (for other values,
+/// which weak slots hold strongly) an ordinary reference.
+///
+/// # Safety
+/// `(tag, bits)` must be a value a weak slot owned.
+unsafe fn weak_drop(tag: u32, bits: u64) {
+    unsafe {
+        let Some(p) = as_instance(tag, bits) else {
+            drop(Val::from_raw(tag, bits));
+            return;
+        };
+        let ih = p as *mut InstHeader;
+        let count = (*ih).flags >> 8;
+        if count == WEAK_MAX {
+            return; // Saturated: the header is never freed.
+        }
+        (*ih).flags -= WEAK_ONE;
+        if count == 1 && (*ih).flags & DEAD != 0 {
+            dealloc(p as *mut u8, layout((*ih).nfields));
+        }
+    }
+}
+
+/// Stores `v` (owned) into weak field `slot` of `obj` (R15): an instance is referenced
+/// without a strong count, so it does not stay alive because of this field.
+///
+/// # Safety
+/// `obj` must be a live instance with a weak field `slot`.
+pub unsafe fn weak_store(obj: *mut Header, slot: u32, v: Val) {
+    unsafe {
+        let f = &mut fields(obj)[slot as usize];
+        let (old_tag, old_bits) = (f.tag, f.bits);
+        let (tag, bits) = v.into_raw();
+        f.tag = tag;
+        f.bits = bits;
+        if let Some(p) = as_instance(tag, bits) {
+            let ih = p as *mut InstHeader;
+            if (*ih).flags >> 8 != WEAK_MAX {
+                (*ih).flags += WEAK_ONE;
+            }
+            // Give up the strong reference the value came with (this may finalize it).
+            crate::object::release(p);
+        }
+        weak_drop(old_tag, old_bits);
+    }
+}
+
+/// Reads weak field `slot` of `obj`: an owned value, null once the target is finalized.
+///
+/// # Safety
+/// `obj` must be a live instance with a weak field `slot`.
+pub unsafe fn weak_load(obj: *mut Header, slot: u32) -> Val {
+    unsafe {
+        let f = &fields(obj)[slot as usize];
+        if let Some(p) = as_instance(f.tag, f.bits) {
+            if (*(p as *mut InstHeader)).flags & (FINALIZED | DEAD) != 0 {
+                return Val::null();
+            }
+        }
+        if f.tag == TAG_OBJ {
+            crate::object::retain(f.bits as usize as *mut Header);
+        }
+        Val::from_raw(f.tag, f.bits)
     }
 }

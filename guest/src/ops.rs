@@ -174,10 +174,7 @@ pub fn neg(v: Val) -> Val {
         TAG_INT => Val::int((v.bits as i64).wrapping_neg()),
         TAG_FLOAT => Val::float(-f64::from_bits(v.bits)),
         _ => {
-            raise(format!(
-                "Unary minus can only be applied to Integer or Float, not {}",
-                type_name(&v)
-            ));
+            raise("Unary minus can only be applied to Integer or Float".into());
             Val::void()
         }
     }

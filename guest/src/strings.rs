@@ -24,7 +24,8 @@ pub fn call(s: &str, name: &str, args: &[Val]) -> Option<Val> {
             let i = arg_int(name, &args[0])?;
             match usize::try_from(i).ok().and_then(|i| s.chars().nth(i)) {
                 Some(c) => new_str(c.into()),
-                None => Val::null(),
+                // §14.1: out of range gives void (Part 1 is silent).
+                None => Val::void(),
             }
         }
         "substring" => {

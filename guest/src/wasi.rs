@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
     fn fd_write(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nwritten: *mut u32) -> u32;
+    fn fd_read(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nread: *mut u32) -> u32;
     fn proc_exit(code: u32) -> !;
     fn args_sizes_get(argc: *mut u32, argv_buf_size: *mut u32) -> u32;
     fn args_get(argv: *mut *mut u8, argv_buf: *mut u8) -> u32;
@@ -47,6 +48,42 @@ pub fn flush() {
 pub fn write_stderr(bytes: &[u8]) {
     flush();
     write_all(2, bytes);
+}
+
+static mut STDIN: Vec<u8> = Vec::new();
+static mut STDIN_EOF: bool = false;
+
+/// Reads one line of stdin without its `\n` (or `\r\n`); `None` at end of input.
+/// Stdout is flushed first, so a prompt printed before appears before the program waits.
+pub fn read_line() -> Option<Vec<u8>> {
+    flush();
+    let buf = unsafe { &mut *core::ptr::addr_of_mut!(STDIN) };
+    let eof = unsafe { &mut *core::ptr::addr_of_mut!(STDIN_EOF) };
+    loop {
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            let mut line: Vec<u8> = buf.drain(..=i).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            return Some(line);
+        }
+        if *eof {
+            if buf.is_empty() {
+                return None;
+            }
+            return Some(core::mem::take(buf));
+        }
+        let mut chunk = [0u8; 4096];
+        let iov = [chunk.as_mut_ptr() as u32, chunk.len() as u32];
+        let mut n = 0u32;
+        let errno = unsafe { fd_read(0, &iov, 1, &mut n) };
+        if errno != 0 || n == 0 {
+            *eof = true;
+        } else {
+            buf.extend_from_slice(&chunk[..n as usize]);
+        }
+    }
 }
 
 /// Flushes stdout and ends the process.

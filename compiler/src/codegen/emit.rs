@@ -376,6 +376,11 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::I32Const(v));
             }
             f.instruction(&I::Call(self.rt.func("ny_class")));
+            for (slot, _) in c.weak.iter().enumerate().filter(|(_, w)| **w) {
+                f.instruction(&I::I32Const(i as i32));
+                f.instruction(&I::I32Const(slot as i32));
+                f.instruction(&I::Call(self.rt.func("ny_class_weak")));
+            }
         }
         for (i, s) in prog.strings.iter().enumerate() {
             let (p, l) = self.string(s);
@@ -1540,6 +1545,16 @@ impl<'p> Emitter<'p> {
                     self.ret_pair(f, cx);
                 }
             }
+            Expr::Tee(slot, inner) => {
+                // Keep a reference in the hidden (Dyn) local until the statement ends.
+                let at = cx.base[*slot as usize];
+                self.expr(f, cx, inner);
+                self.set_pair(f, at);
+                f.instruction(&I::LocalGet(at));
+                f.instruction(&I::LocalGet(at + 1));
+                let dup = self.dup_fn();
+                f.instruction(&I::Call(dup));
+            }
             Expr::Raise(msg, args, site) => {
                 let drop = self.drop_fn();
                 for a in args {
@@ -1976,6 +1991,11 @@ impl<'p> Emitter<'p> {
     /// `$fget(obj) -> value` or `$fset(value, obj)`.
     fn field_helper(&mut self, name: StrId, set: bool) -> (u32, Function) {
         let prog = self.prog;
+        // Access from outside `me` to a field some box declares private (R8).
+        let (name, outside) = match prog.outside_fields.get(&name) {
+            Some(&real) => (real, true),
+            None => (name, false),
+        };
         let fname = prog.strings[name as usize].clone();
         // Params: get (t, b); set (vt, vb, t, b) — the object is moved to locals 0/1 form by
         // reading it from 2/3.
@@ -1985,8 +2005,9 @@ impl<'p> Emitter<'p> {
             (self.ty(pair(1), pair(1)), 0u32)
         };
         let class_local = if set { 4 } else { 2 };
-        let mut f = Function::new([(1, ValType::I32), (1, ValType::I32)]);
+        let mut f = Function::new([(1, ValType::I32), (1, ValType::I32), (1, ValType::I64)]);
         let ptr = class_local + 1;
+        let tmp64 = class_local + 2;
         let drop = self.drop_fn();
         let dup = self.dup_fn();
         // class_of reads locals 0/1; for setters copy the object there is not possible, so
@@ -2026,7 +2047,47 @@ impl<'p> Emitter<'p> {
             f.instruction(&I::I32Const(cid as i32));
             f.instruction(&I::I32Eq);
             f.instruction(&I::If(BlockType::Empty));
-            if set {
+            if outside && class.private[slot] {
+                // Release the value (setters) and the object, then raise.
+                if set {
+                    f.instruction(&I::LocalGet(0));
+                    f.instruction(&I::LocalGet(1));
+                    f.instruction(&I::Call(drop));
+                }
+                f.instruction(&I::LocalGet(obj));
+                f.instruction(&I::LocalGet(obj + 1));
+                f.instruction(&I::Call(drop));
+                let msg = format!("Field '{fname}' is private in {}", class.name);
+                let (p, l) = self.string(&msg);
+                f.instruction(&I::I32Const(p as i32));
+                f.instruction(&I::I32Const(l as i32));
+                f.instruction(&I::Call(self.rt.func("ny_raise")));
+                if !set {
+                    f.instruction(&I::I32Const(TAG_VOID));
+                    f.instruction(&I::I64Const(0));
+                }
+            } else if class.weak[slot] {
+                // R15: the runtime keeps weak slots (no strong count; null once finalized).
+                f.instruction(&I::LocalGet(ptr));
+                f.instruction(&I::I32Const(slot as i32));
+                if set {
+                    f.instruction(&I::LocalGet(0));
+                    f.instruction(&I::LocalGet(1));
+                    f.instruction(&I::Call(self.rt.func("ny_weak_set")));
+                    f.instruction(&I::LocalGet(2));
+                    f.instruction(&I::LocalGet(3));
+                    f.instruction(&I::Call(drop));
+                } else {
+                    f.instruction(&I::Call(self.rt.func("ny_weak_get")));
+                    f.instruction(&I::LocalSet(tmp64));
+                    f.instruction(&I::I32Const(self.rt.state_addr as i32));
+                    f.instruction(&I::I32Load(mem(OFF_RET_TAG, 2)));
+                    f.instruction(&I::LocalGet(tmp64));
+                    f.instruction(&I::LocalGet(0));
+                    f.instruction(&I::LocalGet(1));
+                    f.instruction(&I::Call(drop));
+                }
+            } else if set {
                 // old value
                 f.instruction(&I::LocalGet(ptr));
                 f.instruction(&I::I32Load(mem(off, 2)));

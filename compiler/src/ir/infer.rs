@@ -155,6 +155,11 @@ impl Walk<'_> {
                     self.args[f][i] = join(self.args[f][i], t);
                 }
             }
+            Expr::Tee(slot, a) => {
+                self.expr(a);
+                let s = *slot as usize;
+                self.locals[s] = join(self.locals[s], Some(LocalTy::Dyn));
+            }
             Expr::Method { recv, args, .. } => {
                 self.expr(recv);
                 for a in args {

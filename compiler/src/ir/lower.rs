@@ -31,6 +31,8 @@ pub fn lower(checked: &Checked) -> Program {
         bodies: HashMap::new(),
         frame: String::new(),
         shift: 0,
+        next_local: 0,
+        temps: Vec::new(),
     };
     l.out.globals = rp.globals.clone();
     l.out.top_levels = rp.top_levels.iter().map(|f| f.0).collect();
@@ -65,9 +67,30 @@ struct Lowerer<'a> {
     frame: String,
     /// 1 when the function has `me` in local 0.
     shift: u32,
+    /// The next free local slot (hidden locals for temporaries come after the declared ones).
+    next_local: u32,
+    /// Hidden locals holding the current statement's temporaries.
+    temps: Vec<u32>,
 }
 
 impl<'a> Lowerer<'a> {
+    /// The name a field access uses: the field's own name through `me`, or an "outside"
+    /// name when some box declares the field private (R8), so the access is checked.
+    fn field_name(&mut self, recv: &ast::Expr, name: &str) -> StrId {
+        let id = self.intern(name);
+        let private_somewhere = self.rp.boxes.iter().any(|b| {
+            b.fields
+                .iter()
+                .any(|f| f.name == name && f.visibility == crate::resolve::Visibility::Private)
+        });
+        if !private_somewhere || matches!(recv.kind, ExprKind::Me) {
+            return id;
+        }
+        let outside = self.intern(&format!("{name} (outside)"));
+        self.out.outside_fields.insert(outside, id);
+        outside
+    }
+
     fn intern(&mut self, s: &str) -> StrId {
         if let Some(&id) = self.strings.get(s) {
             return id;
@@ -122,6 +145,12 @@ impl<'a> Lowerer<'a> {
                 name: b.name.clone(),
                 is_static: b.is_static,
                 fields: b.fields.iter().map(|f| f.name.clone()).collect(),
+                weak: b.fields.iter().map(|f| f.weak).collect(),
+                private: b
+                    .fields
+                    .iter()
+                    .map(|f| f.visibility == crate::resolve::Visibility::Private)
+                    .collect(),
                 methods: b
                     .method_table
                     .iter()
@@ -200,6 +229,7 @@ impl<'a> Lowerer<'a> {
             | FunctionKind::StaticInit { owner } => format!("{}.{}", box_name(*owner), info.name),
         };
         self.shift = u32::from(info.has_me);
+        self.next_local = info.locals.len() as u32 + self.shift;
         let stmts: &[ast::Stmt] = match &info.kind {
             FunctionKind::TopLevel { file } => &self.checked.modules[file.0 as usize].stmts,
             _ => match self.bodies.get(&id) {
@@ -217,7 +247,7 @@ impl<'a> Lowerer<'a> {
             name: self.frame.clone(),
             has_me: info.has_me,
             arity: info.params.len() as u32,
-            locals: vec![LocalTy::Dyn; info.locals.len() + self.shift as usize],
+            locals: vec![LocalTy::Dyn; self.next_local as usize],
             body,
             result_of_last: implicit,
             spec: None,
@@ -234,7 +264,23 @@ impl<'a> Lowerer<'a> {
         out
     }
 
+    /// Lowers one statement, then releases the temporaries it kept alive (R15).
     fn stmt(&mut self, s: &ast::Stmt, last: bool, out: &mut Vec<Stmt>) {
+        let saved = std::mem::take(&mut self.temps);
+        self.stmt_inner(s, last, out);
+        let temps = std::mem::replace(&mut self.temps, saved);
+        // After a return (or the function's result) every local is released anyway.
+        if !matches!(
+            out.last(),
+            Some(Stmt::Return(_) | Stmt::ResultOf(_) | Stmt::Throw(..))
+        ) {
+            for t in temps {
+                out.push(Stmt::SetLocal(t, Expr::Const(Const::Void)));
+            }
+        }
+    }
+
+    fn stmt_inner(&mut self, s: &ast::Stmt, last: bool, out: &mut Vec<Stmt>) {
         match &s.kind {
             StmtKind::Expr(e) => {
                 let e = self.expr(e);
@@ -257,7 +303,7 @@ impl<'a> Lowerer<'a> {
                     }
                     ExprKind::Field { recv, name } => {
                         let obj = self.expr(recv);
-                        let field = self.intern(&name.name);
+                        let field = self.field_name(recv, &name.name);
                         let site = self.site(name.span);
                         out.push(Stmt::SetField {
                             obj,
@@ -600,7 +646,21 @@ impl<'a> Lowerer<'a> {
                         _ => {}
                     }
                 }
-                let recv = Box::new(self.expr(recv));
+                let fresh = matches!(
+                    recv.kind,
+                    ExprKind::New { .. }
+                        | ExprKind::Call { .. }
+                        | ExprKind::MethodCall { .. }
+                        | ExprKind::FromCall { .. }
+                );
+                let mut recv = Box::new(self.expr(recv));
+                if fresh {
+                    // A fresh receiver is kept until the statement ends (R15).
+                    let slot = self.next_local;
+                    self.next_local += 1;
+                    self.temps.push(slot);
+                    recv = Box::new(Expr::Tee(slot, recv));
+                }
                 let args = self.exprs(args);
                 let name = self.intern(&method.name);
                 let site = self.site(method.span);
@@ -613,7 +673,7 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Field { recv, name } => {
                 let r = self.expr(recv);
-                let n = self.intern(&name.name);
+                let n = self.field_name(recv, &name.name);
                 let site = self.site(name.span);
                 Expr::Field(Box::new(r), n, site)
             }

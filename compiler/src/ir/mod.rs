@@ -42,6 +42,10 @@ pub struct Program {
     pub sites: Vec<String>,
     /// The top-level function of each file (index = file id).
     pub top_levels: Vec<FuncId>,
+    /// Field names used for access from outside `me` when some box declares the field
+    /// private (R8): the outside name's id to the field name's id. Access through such a
+    /// name raises `Field 'f' is private in C` for the boxes where `f` is private.
+    pub outside_fields: BTreeMap<StrId, StrId>,
     /// `static box Main`'s `main`: the function, the class, and whether it takes `args`.
     pub main: Option<(FuncId, ClassId, bool)>,
     /// The body function of every `nowait` task, by task kind ([`Expr::Task`]).
@@ -61,6 +65,10 @@ pub struct Class {
     pub is_static: bool,
     /// Field names by slot.
     pub fields: Vec<String>,
+    /// Per slot: declared `weak` (R15).
+    pub weak: Vec<bool>,
+    /// Per slot: declared in a `private { }` block (R8).
+    pub private: Vec<bool>,
     /// Callable methods (own and inherited), by name.
     pub methods: BTreeMap<String, FuncId>,
     /// The constructor.
@@ -279,6 +287,10 @@ pub enum Expr {
     IsType(Box<Expr>, StrId),
     /// `asType(v, "T")`.
     AsType(Box<Expr>, StrId),
+    /// Evaluates the expression and also keeps the value in a hidden local slot, which the
+    /// end of the statement releases (R15: a temporary lives until its statement ends,
+    /// even when it is the receiver of a method call).
+    Tee(u32, Box<Expr>),
     /// An error raised unconditionally (a call that can never succeed).
     Raise(StrId, Vec<Expr>, SiteId),
     /// `await x`: the value of future `x` once its task finished (re-raising its error);
