@@ -92,10 +92,14 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
     };
     let site = *site;
     let mut used = BTreeSet::new();
-    collect_locals(inner, &mut used);
+    let mut hidden = BTreeSet::new();
+    collect_locals(inner, &mut used, &mut hidden);
     let captured: Vec<u32> = used.into_iter().collect();
+    // Hidden temporaries of the expression become the task function's own locals.
+    let hidden: Vec<u32> = hidden.into_iter().filter(|s| !captured.contains(s)).collect();
     let remap: BTreeMap<u32, u32> = captured
         .iter()
+        .chain(&hidden)
         .enumerate()
         .map(|(i, &s)| (s, i as u32))
         .collect();
@@ -111,7 +115,7 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
         name,
         has_me: false,
         arity: captured.len() as u32,
-        locals: vec![LocalTy::Dyn; captured.len()],
+        locals: vec![LocalTy::Dyn; captured.len() + hidden.len()],
         body: vec![Stmt::Return(body)],
         result_of_last: false,
         spec: None,
@@ -124,17 +128,24 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
     *e = Expr::Task(kind, captures, site);
 }
 
-fn collect_locals(e: &Expr, out: &mut BTreeSet<u32>) {
-    if let Expr::Local(s) = e {
-        out.insert(*s);
+/// The locals `e` reads, and the hidden temporaries it writes ([`Expr::Tee`]).
+fn collect_locals(e: &Expr, read: &mut BTreeSet<u32>, written: &mut BTreeSet<u32>) {
+    match e {
+        Expr::Local(s) => {
+            read.insert(*s);
+        }
+        Expr::Tee(s, _) => {
+            written.insert(*s);
+        }
+        _ => {}
     }
     for c in children(e) {
-        collect_locals(c, out);
+        collect_locals(c, read, written);
     }
 }
 
 fn rename_locals(e: &mut Expr, map: &BTreeMap<u32, u32>) {
-    if let Expr::Local(s) = e {
+    if let Expr::Local(s) | Expr::Tee(s, _) = e {
         *s = map[s];
     }
     for c in children_mut(e) {
@@ -209,6 +220,7 @@ fn children(e: &Expr) -> Vec<&Expr> {
         | Expr::IsType(a, _)
         | Expr::AsType(a, _)
         | Expr::Await(a, _)
+        | Expr::Tee(_, a)
         | Expr::Spawn(a, _) => vec![a],
         Expr::Call(_, args, _)
         | Expr::New(_, args, _)
@@ -236,6 +248,7 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
         | Expr::Field(a, _, _)
         | Expr::IsType(a, _)
         | Expr::AsType(a, _)
+        | Expr::Tee(_, a)
         | Expr::Await(a, _) => vec![a],
         // A task's expression runs in the task, not here.
         Expr::Spawn(..) => vec![],
@@ -580,6 +593,7 @@ impl Anf<'_> {
             Expr::Field(a, n, site) => Expr::Field(Box::new(self.expr(*a, out)), n, site),
             Expr::IsType(a, t) => Expr::IsType(Box::new(self.expr(*a, out)), t),
             Expr::AsType(a, t) => Expr::AsType(Box::new(self.expr(*a, out)), t),
+            Expr::Tee(slot, a) => Expr::Tee(slot, Box::new(self.expr(*a, out))),
             Expr::Call(f, args, site) => Expr::Call(f, self.operands(args, out), site),
             Expr::New(c, args, site) => Expr::New(c, self.operands(args, out), site),
             Expr::NewBuiltin(n, args, site) => Expr::NewBuiltin(n, self.operands(args, out), site),
