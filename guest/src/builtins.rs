@@ -244,6 +244,29 @@ fn instance_method(recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
         }
         _ => {
             let class = unsafe { instance::class_of(p) };
+            if let Some((builtin, slot)) = &class.builtin {
+                let f = unsafe { &mut instance::fields(p)[*slot as usize] };
+                if name == "(builtin content)" && args.len() == 1 {
+                    // `from StringBox.birth(s)`: store the content.
+                    let old = Val::from_raw(f.tag, f.bits);
+                    let (tag, bits) = args[0].clone().into_raw();
+                    f.tag = tag;
+                    f.bits = bits;
+                    drop(old);
+                    return Some(Val::void());
+                }
+                // §9.2 step 6: an unknown method goes to the builtin content, or to a fresh
+                // builtin when there is none.
+                let content = if f.tag == TAG_NULL {
+                    construct(builtin, Vec::new())?
+                } else {
+                    let borrowed = Val::from_raw(f.tag, f.bits);
+                    let owned = borrowed.clone();
+                    core::mem::forget(borrowed);
+                    owned
+                };
+                return call(content, name, args.to_vec());
+            }
             raise(format!("Method '{name}' not found in {}", class.name));
             None
         }

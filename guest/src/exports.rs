@@ -57,6 +57,7 @@ pub extern "C" fn ny_class(id: u32, name: u32, name_len: u32, nfields: u32, flag
             has_to_string: false,
             has_fini: false,
             weak: Vec::new(),
+            builtin: None,
         });
     }
     classes[id as usize] = Class {
@@ -65,7 +66,15 @@ pub extern "C" fn ny_class(id: u32, name: u32, name_len: u32, nfields: u32, flag
         has_to_string: flags & 1 != 0,
         has_fini: flags & 2 != 0,
         weak: Vec::new(),
+        builtin: None,
     };
+}
+
+/// Declares that user box `id` delegates to builtin box `name`, whose content lives in
+/// field `slot` (§9.5).
+#[no_mangle]
+pub extern "C" fn ny_class_builtin(id: u32, slot: u32, name: u32, len: u32) {
+    instance::classes()[id as usize].builtin = Some((static_str(name, len).into(), slot));
 }
 
 /// Declares field `slot` of user box `id` `weak` (after `ny_class`).

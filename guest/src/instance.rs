@@ -24,6 +24,8 @@ pub struct Class {
     pub has_fini: bool,
     /// `weak` field slots (R15).
     pub weak: Vec<u32>,
+    /// The builtin box this box delegates to (§9.5) and the slot of its content.
+    pub builtin: Option<(String, u32)>,
 }
 
 static mut CLASSES: Vec<Class> = Vec::new();

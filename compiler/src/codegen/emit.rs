@@ -376,6 +376,14 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::I32Const(v));
             }
             f.instruction(&I::Call(self.rt.func("ny_class")));
+            if let Some(b) = &c.builtin {
+                let (p, l) = self.string(b);
+                let slot = c.fields.len() as i32 - 1;
+                for v in [i as i32, slot, p as i32, l as i32] {
+                    f.instruction(&I::I32Const(v));
+                }
+                f.instruction(&I::Call(self.rt.func("ny_class_builtin")));
+            }
             for (slot, _) in c.weak.iter().enumerate().filter(|(_, w)| **w) {
                 f.instruction(&I::I32Const(i as i32));
                 f.instruction(&I::I32Const(slot as i32));

@@ -141,16 +141,25 @@ impl<'a> Lowerer<'a> {
                     crate::resolve::BoxRef::Builtin(_) => None,
                 })
                 .collect();
+            let mut fields: Vec<String> = b.fields.iter().map(|f| f.name.clone()).collect();
+            let mut weak: Vec<bool> = b.fields.iter().map(|f| f.weak).collect();
+            let mut private: Vec<bool> = b
+                .fields
+                .iter()
+                .map(|f| f.visibility == crate::resolve::Visibility::Private)
+                .collect();
+            if b.builtin_ancestor.is_some() {
+                fields.push(super::BUILTIN_CONTENT.to_string());
+                weak.push(false);
+                private.push(false);
+            }
             self.out.classes.push(Class {
                 name: b.name.clone(),
                 is_static: b.is_static,
-                fields: b.fields.iter().map(|f| f.name.clone()).collect(),
-                weak: b.fields.iter().map(|f| f.weak).collect(),
-                private: b
-                    .fields
-                    .iter()
-                    .map(|f| f.visibility == crate::resolve::Visibility::Private)
-                    .collect(),
+                fields,
+                weak,
+                private,
+                builtin: b.builtin_ancestor.map(|bb| bb.name().to_string()),
                 methods: b
                     .method_table
                     .iter()
@@ -722,6 +731,31 @@ impl<'a> Lowerer<'a> {
                 Some(FromRes::Constructor {
                     constructor: None, ..
                 }) => Expr::Const(Const::Void),
+                Some(FromRes::Builtin(bb)) if self.shift == 1 => {
+                    // §9.5: a builtin parent's constructor stores the builtin content in the
+                    // instance; its other methods run on a fresh builtin of that type.
+                    let a = self.exprs(args);
+                    let n = self.intern(bb.name());
+                    let site = self.site(method.span);
+                    let ctor = matches!(method.name.as_str(), "birth" | "init" | "pack")
+                        || method.name == bb.name();
+                    if ctor {
+                        let content = Expr::NewBuiltin(n, a, site);
+                        Expr::Method {
+                            recv: Box::new(self.me()),
+                            name: self.intern(super::BUILTIN_CONTENT),
+                            args: vec![content],
+                            site,
+                        }
+                    } else {
+                        Expr::Method {
+                            recv: Box::new(Expr::NewBuiltin(n, Vec::new(), site)),
+                            name: self.intern(&method.name),
+                            args: a,
+                            site,
+                        }
+                    }
+                }
                 _ => {
                     let a = self.exprs(args);
                     let msg = format!(

@@ -56,6 +56,10 @@ pub struct Program {
     pub suspending_methods: std::collections::BTreeSet<(String, u32)>,
 }
 
+/// The hidden field holding the builtin content of a box delegating to a builtin box, and
+/// the method name compiled code uses to store it (the runtime handles it).
+pub const BUILTIN_CONTENT: &str = "(builtin content)";
+
 /// A user box.
 #[derive(Debug, Default, Clone)]
 pub struct Class {
@@ -69,6 +73,9 @@ pub struct Class {
     pub weak: Vec<bool>,
     /// Per slot: declared in a `private { }` block (R8).
     pub private: Vec<bool>,
+    /// The builtin box this one delegates to (§9.5), if any; its content (set by
+    /// `from StringBox.birth(s)`) lives in the last field slot, [`BUILTIN_CONTENT`].
+    pub builtin: Option<String>,
     /// Callable methods (own and inherited), by name.
     pub methods: BTreeMap<String, FuncId>,
     /// The constructor.
