@@ -221,6 +221,7 @@ impl<'a> Lowerer<'a> {
             body,
             result_of_last: implicit,
             spec: None,
+            generic_used: true,
         }
     }
 

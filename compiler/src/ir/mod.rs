@@ -11,6 +11,7 @@
 //! splitting them at suspend points (each `Await` becomes a state; locals move to a frame
 //! object). See `docs/compiler.md`.
 
+pub mod effects;
 pub mod infer;
 pub mod lower;
 
@@ -84,6 +85,13 @@ pub struct Spec {
     pub locals: Vec<LocalTy>,
     /// What it returns.
     pub ret: LocalTy,
+    /// Never runs generic code: only unboxed operations, raising, and direct calls to other
+    /// isolated versions. Such a version does not keep `NY_STATE.depth` up to date (it gets
+    /// its depth as a parameter), because nothing it runs reads it. Set by [`effects`].
+    pub isolated: bool,
+    /// Whether a call of this version may leave an error pending (so callers must check
+    /// the flag after the call). Set by [`effects`].
+    pub may_raise: bool,
 }
 
 /// A function.
@@ -103,6 +111,10 @@ pub struct Function {
     pub result_of_last: bool,
     /// The specialised version called by direct calls, when it differs from this one.
     pub spec: Option<Spec>,
+    /// Whether the generic version is ever called: by method dispatch, `new`, callbacks,
+    /// `main`, static initializers, includes, or by direct calls when there is no `spec`.
+    /// Filled in by [`infer`]; a generic version nobody calls is emitted as `unreachable`.
+    pub generic_used: bool,
 }
 
 /// A constant.
