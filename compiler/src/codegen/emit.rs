@@ -722,7 +722,7 @@ impl<'p> Emitter<'p> {
                 let top = self.prog.top_levels[*file as usize];
                 f.instruction(&I::Call(self.rt.function_count + top));
                 f.instruction(&I::Call(drop));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
                 f.instruction(&I::End);
                 cx.labels.pop();
             }
@@ -1137,9 +1137,10 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// After a call of compiled code: the error check, unless the callee cannot raise.
-    /// (A callee that may suspend, once `nowait`/`await` exist, will be checked the same
-    /// way: its `may_raise` will include "may suspend".)
+    /// After a call that may run compiled Nyash code (a direct call, method dispatch,
+    /// `new`, a static initializer, an include): the error check, unless the callee is
+    /// known not to raise (`Spec::may_raise`, from `ir::effects`). A callee that may
+    /// suspend, once `nowait`/`await` exist, is meant to be checked here the same way.
     fn after_call(&mut self, f: &mut Function, cx: &mut Ctx, may_raise: bool, site: SiteId) {
         if may_raise {
             self.check(f, cx, site);
@@ -1287,7 +1288,7 @@ impl<'p> Emitter<'p> {
                 let h = self.helper(format!("static{class}"), Helper::Static(*class));
                 f.instruction(&I::Call(h));
                 f.instruction(&I::LocalSet(cx.at()));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
                 f.instruction(&I::I32Const(TAG_OBJ));
                 f.instruction(&I::LocalGet(cx.at()));
                 f.instruction(&I::I64ExtendI32U);
@@ -1339,7 +1340,7 @@ impl<'p> Emitter<'p> {
                 let n = args.len() as u32;
                 let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
                 f.instruction(&I::Call(h));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
             }
             Expr::Field(obj, name, site) => {
                 self.expr(f, cx, obj);
@@ -1353,7 +1354,7 @@ impl<'p> Emitter<'p> {
                 }
                 let h = self.helper(format!("new{class}"), Helper::New(*class));
                 f.instruction(&I::Call(h));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
             }
             Expr::NewBuiltin(name, args, site) => {
                 let (p, l) = self.string(&self.prog.strings[*name as usize].clone());
