@@ -1,5 +1,6 @@
 //! ArrayBox and MapBox methods (Part 2 §14.6–14.7 with R7 sharing and R14 fixes).
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -133,28 +134,38 @@ pub fn call(items: &mut Vec<Val>, name: &str, args: &mut Vec<Val>) -> Option<Val
     Some(r)
 }
 
+/// A map key: the display text of `v`, borrowed when `v` is a string.
+fn key(v: &Val) -> Cow<'_, str> {
+    match v.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(display(v)),
+    }
+}
+
 /// Calls MapBox method `name`.
 pub fn call_map(map: &mut Map, name: &str, args: &mut Vec<Val>) -> Option<Val> {
     let r = match name {
         "set" => {
             expect_args(name, args, 2)?;
             let v = args.pop().unwrap();
-            let k = display(&args[0]);
-            let text = format!("Set key: {k}");
-            map.set(k, v);
+            let k = key(&args[0]);
+            let mut text = String::with_capacity(9 + k.len());
+            text.push_str("Set key: ");
+            text.push_str(&k);
+            map.set(&k, v);
             new_str(text)
         }
         "get" => {
             expect_args(name, args, 1)?;
-            map.get(&display(&args[0])).cloned().unwrap_or(Val::null())
+            map.get(&key(&args[0])).cloned().unwrap_or(Val::null())
         }
         "has" | "containsKey" => {
             expect_args(name, args, 1)?;
-            Val::bool(map.get(&display(&args[0])).is_some())
+            Val::bool(map.get(&key(&args[0])).is_some())
         }
         "delete" | "remove" => {
             expect_args(name, args, 1)?;
-            let k = display(&args[0]);
+            let k = key(&args[0]);
             if map.delete(&k) {
                 new_str(format!("Deleted key: {k}"))
             } else {

@@ -48,7 +48,7 @@ fn to_val(v: &Value) -> Val {
         Value::Object(m) => {
             let mut map = Map::default();
             for (k, v) in m {
-                map.set(k.clone(), to_val(v));
+                map.set(k, to_val(v));
             }
             new_obj(KIND_MAP, map)
         }

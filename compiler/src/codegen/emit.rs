@@ -13,7 +13,7 @@ use wasm_encoder::{BlockType, ConstExpr, Function, GlobalType, Instruction as I,
 
 use super::merge::Addition;
 use super::runtime::RuntimeInfo;
-use crate::ir::infer::expr_ty;
+use crate::ir::infer::{expr_ty, method_of, NumMethod};
 use crate::ir::{
     BinOp, Catch, ClassId, Const, Expr, FuncId, LocalTy, Program, SiteId, Stmt, StrId,
 };
@@ -137,6 +137,8 @@ struct Ctx {
     resume: Option<(u32, u32, u32)>,
     /// Emitting the call of a [`Stmt::Suspend`]: it may give the stack back.
     at_point: bool,
+    /// The wasm local holding this frame's call depth (a parameter of specialised versions).
+    depth: u32,
 }
 
 impl Ctx {
@@ -152,6 +154,7 @@ impl Ctx {
             ret: LocalTy::Dyn,
             resume: None,
             at_point: false,
+            depth: 0,
         }
     }
 
@@ -331,8 +334,12 @@ impl<'p> Emitter<'p> {
             let body = self.function(i as FuncId, false);
             self.define(index, ty, body);
             if let Some(spec) = &f.spec {
-                let params = spec.locals[..nparams].iter().flat_map(|&t| valtypes(t));
-                let ty = self.ty(params.collect(), valtypes(spec.ret));
+                let mut params: Vec<ValType> = spec.locals[..nparams]
+                    .iter()
+                    .flat_map(|&t| valtypes(t))
+                    .collect();
+                params.push(ValType::I32);
+                let ty = self.ty(params, valtypes(spec.ret));
                 let body = self.function(i as FuncId, true);
                 self.define(self.spec_index[&(i as FuncId)], ty, body);
             }
@@ -440,16 +447,29 @@ impl<'p> Emitter<'p> {
     fn function(&mut self, id: FuncId, specialised: bool) -> Function {
         let prog = self.prog;
         let func = &prog.functions[id as usize];
-        let (tys, ret) = match (&func.spec, specialised) {
-            (Some(s), true) => (s.locals.clone(), s.ret),
-            _ => (func.locals.clone(), LocalTy::Dyn),
+        if !specialised && !func.generic_used {
+            // Only direct calls reach this function, and they use the specialised version.
+            let mut f = Function::new([]);
+            f.instruction(&I::Unreachable);
+            f.instruction(&I::End);
+            return f;
+        }
+        let (tys, ret, isolated) = match (&func.spec, specialised) {
+            (Some(s), true) => (s.locals.clone(), s.ret, s.isolated),
+            _ => (func.locals.clone(), LocalTy::Dyn, false),
         };
         let nslots = tys.len() as u32;
         let nparams = (func.arity + u32::from(func.has_me)) as usize;
         let mut locals = Vec::new();
         let mut base = Vec::new();
         let mut next = 0;
+        let mut depth = None;
         for (i, &t) in tys.iter().enumerate() {
+            if i == nparams && specialised {
+                // The depth parameter follows the declared ones.
+                depth = Some(next);
+                next += 1;
+            }
             base.push(next);
             for v in valtypes(t) {
                 next += 1;
@@ -458,7 +478,12 @@ impl<'p> Emitter<'p> {
                 }
             }
         }
-        // Scratch: at, ab, bt, bb, st, sb, rt, rb; xa, xb (i64); fa, fb (f64); the result.
+        if specialised && depth.is_none() {
+            depth = Some(next);
+            next += 1;
+        }
+        // Scratch: at, ab, bt, bb, st, sb, rt, rb; xa, xb (i64); fa, fb (f64); the result;
+        // then the depth of a generic version.
         for _ in 0..4 {
             locals.push((1, ValType::I32));
             locals.push((1, ValType::I64));
@@ -467,9 +492,22 @@ impl<'p> Emitter<'p> {
         locals.push((2, ValType::F64));
         let ret_vt = valtypes(ret)[0];
         locals.push((1, ret_vt));
+        let depth = match depth {
+            Some(d) => d,
+            None => {
+                locals.push((1, ValType::I32));
+                next + 13
+            }
+        };
+        // Then, in resumable functions, the resume point and the frame pointer.
+        let extra = if specialised { 13 } else { 14 };
         let resume = (func.resume_points > 0).then(|| {
             locals.push((2, ValType::I32));
-            (2 * id + u32::from(specialised), next + 13, next + 14)
+            (
+                2 * id + u32::from(specialised),
+                next + extra,
+                next + extra + 1,
+            )
         });
         let mut f = Function::new(locals);
         let mut cx = Ctx {
@@ -482,6 +520,7 @@ impl<'p> Emitter<'p> {
             ret,
             resume,
             at_point: false,
+            depth,
         };
         let state = self.rt.state_addr as i32;
         f.instruction(&I::Block(BlockType::Empty));
@@ -489,23 +528,32 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::Block(BlockType::Empty));
         cx.labels.push(Label::Unwind);
         cx.handlers.push(1);
-        // depth += 1; overflow check.
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
-        f.instruction(&I::I32Const(1));
-        f.instruction(&I::I32Add);
-        f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
-        f.instruction(&I::I32Const(MAX_DEPTH));
-        f.instruction(&I::I32GtU);
-        f.instruction(&I::If(BlockType::Empty));
-        cx.labels.push(Label::Other);
-        f.instruction(&I::Call(self.rt.func("ny_stack_overflow")));
-        f.instruction(&I::Br(cx.br_to(1)));
-        f.instruction(&I::End);
-        cx.labels.pop();
+        if !specialised {
+            // A generic version is called from runtime helpers, which know no depth: it
+            // reads the depth of the innermost frame that keeps NY_STATE.depth, and checks
+            // for overflow itself. (Direct calls check before calling.)
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+            f.instruction(&I::I32Const(1));
+            f.instruction(&I::I32Add);
+            f.instruction(&I::LocalSet(depth));
+        }
+        if !isolated {
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(depth));
+            f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        }
+        if !specialised {
+            f.instruction(&I::LocalGet(depth));
+            f.instruction(&I::I32Const(MAX_DEPTH));
+            f.instruction(&I::I32GtU);
+            f.instruction(&I::If(BlockType::Empty));
+            cx.labels.push(Label::Other);
+            f.instruction(&I::Call(self.rt.func("ny_stack_overflow")));
+            f.instruction(&I::Br(cx.br_to(1)));
+            f.instruction(&I::End);
+            cx.labels.pop();
+        }
         if cx.resume.is_some() {
             self.restore_frame(&mut f, &cx);
         }
@@ -531,12 +579,13 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::Call(drop));
             }
         }
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
-        f.instruction(&I::I32Const(1));
-        f.instruction(&I::I32Sub);
-        f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        if !isolated {
+            f.instruction(&I::I32Const(state));
+            f.instruction(&I::LocalGet(cx.depth));
+            f.instruction(&I::I32Const(1));
+            f.instruction(&I::I32Sub);
+            f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
+        }
         if cx.ret == LocalTy::Dyn {
             f.instruction(&I::LocalGet(cx.rt()));
             f.instruction(&I::LocalGet(cx.rb()));
@@ -631,9 +680,10 @@ impl<'p> Emitter<'p> {
                 }
             };
         }
+        // As the epilogue does: the caller's depth again (a resumable function is never
+        // isolated from the depth counter).
         f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Const(state));
-        f.instruction(&I::I32Load(mem(OFF_DEPTH, 2)));
+        f.instruction(&I::LocalGet(cx.depth));
         f.instruction(&I::I32Const(1));
         f.instruction(&I::I32Sub);
         f.instruction(&I::I32Store(mem(OFF_DEPTH, 2)));
@@ -772,6 +822,9 @@ impl<'p> Emitter<'p> {
                         for &t in &spec.locals[..nparams] {
                             self.placeholder(f, t);
                         }
+                        f.instruction(&I::LocalGet(cx.depth));
+                        f.instruction(&I::I32Const(1));
+                        f.instruction(&I::I32Add);
                         f.instruction(&I::Call(self.spec_index[func]));
                     }
                     None => {
@@ -987,7 +1040,7 @@ impl<'p> Emitter<'p> {
                 let top = self.prog.top_levels[*file as usize];
                 f.instruction(&I::Call(self.rt.function_count + top));
                 f.instruction(&I::Call(drop));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
                 f.instruction(&I::End);
                 cx.labels.pop();
             }
@@ -1286,7 +1339,95 @@ impl<'p> Emitter<'p> {
                     f.instruction(&I::I32LeU);
                 }
             }
+            Expr::Method {
+                recv, args, site, ..
+            } => {
+                let m = method_of(self.prog, &cx.tys, e).expect("a typed method is inline");
+                self.num_method(f, cx, m, recv, args, *site);
+            }
             _ => panic!("no unboxed form for {e:?}"),
+        }
+    }
+
+    /// An Int or Float builtin method computed inline on an unboxed receiver.
+    fn num_method(
+        &mut self,
+        f: &mut Function,
+        cx: &mut Ctx,
+        m: NumMethod,
+        recv: &Expr,
+        args: &[Expr],
+        site: SiteId,
+    ) {
+        use NumMethod::*;
+        let rt = self.ty_of(cx, recv);
+        self.expr_typed(f, cx, recv, rt);
+        for a in args {
+            let t = self.ty_of(cx, a);
+            self.expr_typed(f, cx, a, t);
+        }
+        match m {
+            IntAbs => {
+                // Wrapping: i64::MIN stays i64::MIN.
+                // select(0 - x, x, x < 0)
+                f.instruction(&I::LocalSet(cx.xa()));
+                f.instruction(&I::I64Const(0));
+                f.instruction(&I::LocalGet(cx.xa()));
+                f.instruction(&I::I64Sub);
+                f.instruction(&I::LocalGet(cx.xa()));
+                f.instruction(&I::LocalGet(cx.xa()));
+                f.instruction(&I::I64Const(0));
+                f.instruction(&I::I64LtS);
+                f.instruction(&I::Select);
+            }
+            IntToFloat => {
+                f.instruction(&I::F64ConvertI64S);
+            }
+            IntToInteger | FloatToFloat => {}
+            IntMax | IntMin => {
+                f.instruction(&I::LocalSet(cx.xb()));
+                f.instruction(&I::LocalTee(cx.xa()));
+                f.instruction(&I::LocalGet(cx.xb()));
+                f.instruction(&I::LocalGet(cx.xa()));
+                f.instruction(&I::LocalGet(cx.xb()));
+                f.instruction(&if m == IntMax { I::I64GtS } else { I::I64LtS });
+                f.instruction(&I::Select);
+            }
+            FloatAbs => {
+                f.instruction(&I::F64Abs);
+            }
+            FloatFloor | FloatCeil | FloatToInteger => {
+                if m == FloatFloor {
+                    f.instruction(&I::F64Floor);
+                } else if m == FloatCeil {
+                    f.instruction(&I::F64Ceil);
+                }
+                // Rust's `as i64`: saturating, NaN gives 0.
+                f.instruction(&I::I64TruncSatF64S);
+            }
+            FloatSqrt => {
+                f.instruction(&I::LocalTee(cx.fa()));
+                f.instruction(&I::F64Const(0.0.into()));
+                f.instruction(&I::F64Lt);
+                self.raise_if(f, cx, "Cannot take square root of negative number", site);
+                f.instruction(&I::LocalGet(cx.fa()));
+                f.instruction(&I::F64Sqrt);
+            }
+            FloatIsNaN => {
+                f.instruction(&I::LocalTee(cx.fa()));
+                f.instruction(&I::LocalGet(cx.fa()));
+                f.instruction(&I::F64Ne);
+            }
+            FloatIsInfinite => {
+                f.instruction(&I::F64Abs);
+                f.instruction(&I::F64Const(f64::INFINITY.into()));
+                f.instruction(&I::F64Eq);
+            }
+            FloatIsFinite => {
+                f.instruction(&I::F64Abs);
+                f.instruction(&I::F64Const(f64::INFINITY.into()));
+                f.instruction(&I::F64Lt);
+            }
         }
     }
 
@@ -1306,16 +1447,42 @@ impl<'p> Emitter<'p> {
                 for (a, &t) in args.iter().zip(&spec.locals) {
                     self.expr_as(f, cx, a, t);
                 }
+                // The callee's depth is ours plus one; past the limit, the call itself
+                // raises here (so the callee never has to).
+                f.instruction(&I::LocalGet(cx.depth));
+                f.instruction(&I::I32Const(MAX_DEPTH));
+                f.instruction(&I::I32GeU);
+                f.instruction(&I::If(BlockType::Empty));
+                cx.labels.push(Label::Other);
+                f.instruction(&I::Call(self.rt.func("ny_stack_overflow")));
+                self.check(f, cx, site);
+                f.instruction(&I::End);
+                cx.labels.pop();
+                f.instruction(&I::LocalGet(cx.depth));
+                f.instruction(&I::I32Const(1));
+                f.instruction(&I::I32Add);
                 self.call_maybe_waiting(f, cx, self.spec_index[&func], may);
+                self.after_call(f, cx, spec.may_raise, site);
             }
             None => {
                 for a in args {
                     self.expr(f, cx, a);
                 }
                 self.call_maybe_waiting(f, cx, self.rt.function_count + func, may);
+                self.after_call(f, cx, true, site);
             }
         }
-        self.check(f, cx, site);
+    }
+
+    /// After a call that may run compiled Nyash code (a direct call, method dispatch,
+    /// `new`, a static initializer, an include): the error check, unless the callee is
+    /// known not to raise (`Spec::may_raise`, from `ir::effects`). Suspension is checked
+    /// separately, only at resume points (`suspend_point`); a function that may wait is
+    /// never isolated, so it is always assumed to raise.
+    fn after_call(&mut self, f: &mut Function, cx: &mut Ctx, may_raise: bool, site: SiteId) {
+        if may_raise {
+            self.check(f, cx, site);
+        }
     }
 
     /// `a op b` on two unboxed operands of type `k` (Int or Float).
@@ -1459,7 +1626,7 @@ impl<'p> Emitter<'p> {
                 let h = self.helper(format!("static{class}"), Helper::Static(*class));
                 f.instruction(&I::Call(h));
                 f.instruction(&I::LocalSet(cx.at()));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
                 f.instruction(&I::I32Const(TAG_OBJ));
                 f.instruction(&I::LocalGet(cx.at()));
                 f.instruction(&I::I64ExtendI32U);
@@ -1512,7 +1679,7 @@ impl<'p> Emitter<'p> {
                 let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
                 let may = self.method_may_suspend(*name, n);
                 self.call_maybe_waiting(f, cx, h, may);
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
             }
             Expr::Field(obj, name, site) => {
                 self.expr(f, cx, obj);
@@ -1526,7 +1693,7 @@ impl<'p> Emitter<'p> {
                 }
                 let h = self.helper(format!("new{class}"), Helper::New(*class));
                 f.instruction(&I::Call(h));
-                self.check(f, cx, *site);
+                self.after_call(f, cx, true, *site);
             }
             Expr::NewBuiltin(name, args, site) => {
                 let (p, l) = self.string(&self.prog.strings[*name as usize].clone());

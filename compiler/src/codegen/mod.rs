@@ -73,6 +73,7 @@ pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
     let mut ir = crate::ir::lower::lower(&checked);
     crate::ir::suspend::lower_async(&mut ir);
     crate::ir::infer::infer(&mut ir);
+    crate::ir::effects::effects(&mut ir);
     let info = runtime::RuntimeInfo::load();
     let addition = emit::Emitter::new(&ir, info).emit();
     let wasm = merge::merge(runtime::GUEST_WASM, addition).map_err(CompileFailure::Internal)?;

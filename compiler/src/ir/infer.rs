@@ -43,10 +43,113 @@ fn numeric(t: LocalTy) -> bool {
     matches!(t, LocalTy::Int | LocalTy::Float)
 }
 
+/// A builtin method of Int or Float that compiled code computes inline when the
+/// receiver's type is known, with exactly the runtime's result (`guest/src/builtins.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumMethod {
+    /// `Int.abs()`: wrapping (`i64::MIN.abs()` is `i64::MIN`).
+    IntAbs,
+    /// `Int.toFloat()`.
+    IntToFloat,
+    /// `Int.toInteger()`.
+    IntToInteger,
+    /// `Int.max(Int)`.
+    IntMax,
+    /// `Int.min(Int)`.
+    IntMin,
+    /// `Float.abs()`.
+    FloatAbs,
+    /// `Float.floor()`: an Int, saturating (NaN gives 0).
+    FloatFloor,
+    /// `Float.ceil()`: an Int, saturating.
+    FloatCeil,
+    /// `Float.toInteger()`: truncation to an Int, saturating.
+    FloatToInteger,
+    /// `Float.sqrt()`: raises on a negative receiver.
+    FloatSqrt,
+    /// `Float.toFloat()`.
+    FloatToFloat,
+    /// `Float.isNaN()`.
+    FloatIsNaN,
+    /// `Float.isInfinite()`.
+    FloatIsInfinite,
+    /// `Float.isFinite()`.
+    FloatIsFinite,
+}
+
+impl NumMethod {
+    /// The method `name` on a receiver of type `recv` with arguments of types `args`.
+    pub fn find(recv: LocalTy, name: &str, args: &[LocalTy]) -> Option<NumMethod> {
+        use NumMethod::*;
+        Some(match (recv, name, args) {
+            (LocalTy::Int, "abs", []) => IntAbs,
+            (LocalTy::Int, "toFloat", []) => IntToFloat,
+            (LocalTy::Int, "toInteger", []) => IntToInteger,
+            (LocalTy::Int, "max", [LocalTy::Int]) => IntMax,
+            (LocalTy::Int, "min", [LocalTy::Int]) => IntMin,
+            (LocalTy::Float, "abs", []) => FloatAbs,
+            (LocalTy::Float, "floor", []) => FloatFloor,
+            (LocalTy::Float, "ceil", []) => FloatCeil,
+            (LocalTy::Float, "toInteger", []) => FloatToInteger,
+            (LocalTy::Float, "sqrt", []) => FloatSqrt,
+            (LocalTy::Float, "toFloat", []) => FloatToFloat,
+            (LocalTy::Float, "isNaN", []) => FloatIsNaN,
+            (LocalTy::Float, "isInfinite", []) => FloatIsInfinite,
+            (LocalTy::Float, "isFinite", []) => FloatIsFinite,
+            _ => return None,
+        })
+    }
+
+    /// The type of the result.
+    pub fn result(self) -> LocalTy {
+        use NumMethod::*;
+        match self {
+            IntAbs | IntToInteger | IntMax | IntMin | FloatFloor | FloatCeil | FloatToInteger => {
+                LocalTy::Int
+            }
+            IntToFloat | FloatAbs | FloatSqrt | FloatToFloat => LocalTy::Float,
+            FloatIsNaN | FloatIsInfinite | FloatIsFinite => LocalTy::Bool,
+        }
+    }
+
+    /// Whether it can raise.
+    pub fn may_raise(self) -> bool {
+        self == NumMethod::FloatSqrt
+    }
+}
+
+/// The inline method for `recv.name(args)`, given the types of the receiver and arguments;
+/// `Err(())` while some of them are not known yet.
+fn num_method(
+    recv: &Expr,
+    name: &str,
+    args: &[Expr],
+    ty_of: &dyn Fn(&Expr) -> T,
+) -> Result<Option<NumMethod>, ()> {
+    let mut tys = Vec::with_capacity(args.len());
+    for a in args {
+        tys.push(ty_of(a).ok_or(())?);
+    }
+    let r = ty_of(recv).ok_or(())?;
+    Ok(NumMethod::find(r, name, &tys))
+}
+
 /// The type of an expression, given the types of local slots and of direct calls.
-fn ty(e: &Expr, local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId) -> T) -> T {
+fn ty(e: &Expr, names: &[String], local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId) -> T) -> T {
     use LocalTy::*;
+    let ty =
+        |e: &Expr, local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId) -> T| ty(e, names, local, call);
     match e {
+        Expr::Method {
+            recv, name, args, ..
+        } => {
+            let sub = |e: &Expr| ty(e, local, call);
+            match num_method(recv, &names[*name as usize], args, &sub) {
+                Err(()) => None,
+                Ok(Some(m)) => Some(m.result()),
+                Ok(None) => Some(Dyn),
+            }
+        }
         Expr::Const(Const::Int(_)) => Some(Int),
         Expr::Const(Const::Float(_)) => Some(Float),
         Expr::Const(Const::Bool(_)) => Some(Bool),
@@ -87,7 +190,21 @@ pub fn expr_ty(prog: &Program, locals: &[LocalTy], e: &Expr) -> LocalTy {
                 .map_or(LocalTy::Dyn, |s| s.ret),
         )
     };
-    ty(e, &local, &call).unwrap_or(LocalTy::Dyn)
+    ty(e, &prog.strings, &local, &call).unwrap_or(LocalTy::Dyn)
+}
+
+/// The inline method used for `recv.name(args)` once inference is done, if any.
+pub fn method_of(prog: &Program, locals: &[LocalTy], e: &Expr) -> Option<NumMethod> {
+    let Expr::Method {
+        recv, name, args, ..
+    } = e
+    else {
+        return None;
+    };
+    let sub = |e: &Expr| Some(expr_ty(prog, locals, e));
+    num_method(recv, &prog.strings[*name as usize], args, &sub)
+        .ok()
+        .flatten()
 }
 
 /// Whether control cannot reach the end of `body`.
@@ -112,6 +229,7 @@ struct State {
 }
 
 struct Walk<'a> {
+    prog: &'a Program,
     locals: Vec<T>,
     ret: &'a [T],
     args: &'a mut Vec<Vec<T>>,
@@ -123,7 +241,7 @@ impl Walk<'_> {
     fn ty(&self, e: &Expr) -> T {
         let local = |s: u32| self.locals[s as usize];
         let call = |f: FuncId| self.ret[f as usize];
-        ty(e, &local, &call)
+        ty(e, &self.prog.strings, &local, &call)
     }
 
     fn expr(&mut self, e: &Expr) {
@@ -238,20 +356,53 @@ impl Walk<'_> {
     }
 }
 
-fn round(prog: &Program, st: &State) -> State {
+/// Functions whose generic version is called other than by a direct call: file top levels,
+/// `main`, methods (dispatch and callbacks), constructors (`new`), static initializers and
+/// task functions (run by the scheduler through the callback).
+pub fn entry_points(prog: &Program) -> Vec<bool> {
+    let mut live = vec![false; prog.functions.len()];
+    let mut mark = |f: FuncId| live[f as usize] = true;
+    for &f in prog.top_levels.iter().chain(&prog.tasks) {
+        mark(f);
+    }
+    if let Some((f, _, _)) = prog.main {
+        mark(f);
+    }
+    for c in &prog.classes {
+        for &f in c.methods.values() {
+            mark(f);
+        }
+        for f in c.constructor.iter().chain(&c.static_init) {
+            mark(*f);
+        }
+    }
+    live
+}
+
+fn round(prog: &Program, live: &[bool], st: &State) -> State {
     let mut next = st.clone();
     for (i, f) in prog.functions.iter().enumerate() {
         let nparams = f.arity as usize + usize::from(f.has_me);
-        // The generic version: parameters are Dyn.
+        // The generic version: parameters are Dyn. When only direct calls reach the
+        // function, they all use the specialised version and the generic one is dead: its
+        // calls must not widen anyone's parameters (or `fib` could never be Int → Int).
         let mut locals = st.generic[i].clone();
         for l in locals.iter_mut().take(nparams) {
             *l = Some(LocalTy::Dyn);
         }
+        let mut dead_args = st.args.clone();
+        let mut dead_called = st.called.clone();
+        let (args, called) = if live[i] {
+            (&mut next.args, &mut next.called)
+        } else {
+            (&mut dead_args, &mut dead_called)
+        };
         let mut w = Walk {
+            prog,
             locals,
             ret: &st.ret,
-            args: &mut next.args,
-            called: &mut next.called,
+            args,
+            called,
             returns: None,
         };
         w.stmts(&f.body);
@@ -262,6 +413,7 @@ fn round(prog: &Program, st: &State) -> State {
                 *l = join(*l, st.args[i][p]);
             }
             let mut w = Walk {
+                prog,
                 locals,
                 ret: &st.ret,
                 args: &mut next.args,
@@ -280,9 +432,9 @@ fn round(prog: &Program, st: &State) -> State {
     next
 }
 
-fn settle(prog: &Program, mut st: State) -> Option<State> {
+fn settle(prog: &Program, live: &[bool], mut st: State) -> Option<State> {
     for _ in 0..200 {
-        let next = round(prog, &st);
+        let next = round(prog, live, &st);
         if next == st {
             return Some(st);
         }
@@ -321,7 +473,8 @@ pub fn infer(prog: &mut Program) {
             .map(|f| vec![None; f.locals.len()])
             .collect(),
     };
-    let Some(mut st) = settle(prog, st) else {
+    let live = entry_points(prog);
+    let Some(mut st) = settle(prog, &live, st) else {
         return;
     };
     top(&mut st.ret);
@@ -333,12 +486,14 @@ pub fn infer(prog: &mut Program) {
     {
         top(v);
     }
-    let Some(st) = settle(prog, st) else {
+    let Some(st) = settle(prog, &live, st) else {
         return;
     };
+
     let flat = |v: &[T]| -> Vec<LocalTy> { v.iter().map(|t| t.unwrap_or(LocalTy::Dyn)).collect() };
     for (i, f) in prog.functions.iter_mut().enumerate() {
         f.locals = flat(&st.generic[i]);
+        f.generic_used = live[i];
         if !st.called[i] {
             continue;
         }
@@ -346,8 +501,15 @@ pub fn infer(prog: &mut Program) {
         let locals = flat(&st.spec[i]);
         let ret = st.ret[i].unwrap_or(LocalTy::Dyn);
         let useful = ret != LocalTy::Dyn || locals[..nparams].iter().any(|&t| t != LocalTy::Dyn);
-        if useful {
-            f.spec = Some(Spec { locals, ret });
+        // A function only called directly keeps its specialised version even when nothing
+        // in it is unboxed: the analysis above did not account for its generic body.
+        if useful || !live[i] {
+            f.spec = Some(Spec {
+                locals,
+                ret,
+                isolated: false,
+                may_raise: true,
+            });
         }
     }
 }

@@ -262,6 +262,7 @@ impl<'a> Lowerer<'a> {
             spec: None,
             may_suspend: false,
             resume_points: 0,
+            generic_used: true,
         }
     }
 

@@ -11,6 +11,7 @@
 //! splitting them at suspend points (each `Await` becomes a state; locals move to a frame
 //! object). See `docs/compiler.md`.
 
+pub mod effects;
 pub mod infer;
 pub mod lower;
 pub mod suspend;
@@ -106,6 +107,13 @@ pub struct Spec {
     pub locals: Vec<LocalTy>,
     /// What it returns.
     pub ret: LocalTy,
+    /// Never runs generic code: only unboxed operations, raising, and direct calls to other
+    /// isolated versions. Such a version does not keep `NY_STATE.depth` up to date (it gets
+    /// its depth as a parameter), because nothing it runs reads it. Set by [`effects`].
+    pub isolated: bool,
+    /// Whether a call of this version may leave an error pending (so callers must check
+    /// the flag after the call). Set by [`effects`].
+    pub may_raise: bool,
 }
 
 /// A function.
@@ -130,6 +138,10 @@ pub struct Function {
     pub may_suspend: bool,
     /// Number of [`Stmt::Suspend`] points (numbered from 1); 0 for ordinary functions.
     pub resume_points: u32,
+    /// Whether the generic version is ever called: by method dispatch, `new`, callbacks,
+    /// `main`, static initializers, includes, or by direct calls when there is no `spec`.
+    /// Filled in by [`infer`]; a generic version nobody calls is emitted as `unreachable`.
+    pub generic_used: bool,
 }
 
 /// A constant.

@@ -96,7 +96,10 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
     collect_locals(inner, &mut used, &mut hidden);
     let captured: Vec<u32> = used.into_iter().collect();
     // Hidden temporaries of the expression become the task function's own locals.
-    let hidden: Vec<u32> = hidden.into_iter().filter(|s| !captured.contains(s)).collect();
+    let hidden: Vec<u32> = hidden
+        .into_iter()
+        .filter(|s| !captured.contains(s))
+        .collect();
     let remap: BTreeMap<u32, u32> = captured
         .iter()
         .chain(&hidden)
@@ -121,6 +124,8 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
         spec: None,
         may_suspend: false,
         resume_points: 0,
+        // The scheduler calls it through the compiled callback.
+        generic_used: true,
     });
     let kind = prog.tasks.len() as u32;
     prog.tasks.push(id);
