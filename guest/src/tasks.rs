@@ -24,7 +24,8 @@
 //! At the end of the program ([`finish`]) the scheduler runs until every task is done,
 //! as Node.js does, and reports the errors of tasks nobody awaited.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BinaryHeap, VecDeque};
+use core::cmp::Reverse;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -87,8 +88,9 @@ pub struct Task {
 
 struct Scheduler {
     ready: VecDeque<Val>,
-    /// Sleeping tasks by (deadline, sequence number).
-    timers: BTreeMap<(u64, u64), Val>,
+    /// Sleeping tasks: (deadline, sequence number, FutureBox), earliest first. The heap owns
+    /// one reference to each FutureBox (kept as its raw pointer).
+    timers: BinaryHeap<Reverse<(u64, u64, u32)>>,
     seq: u64,
     /// Tasks running now, innermost last (nested when code waits in place).
     running: Vec<Val>,
@@ -102,7 +104,7 @@ struct Scheduler {
 
 static mut SCHED: Scheduler = Scheduler {
     ready: VecDeque::new(),
-    timers: BTreeMap::new(),
+    timers: BinaryHeap::new(),
     seq: 0,
     running: Vec::new(),
     live: 0,
@@ -201,7 +203,9 @@ fn run_task(v: Val) {
             Wait::Until(deadline, _) => {
                 let s = sched();
                 s.seq += 1;
-                s.timers.insert((*deadline, s.seq), v);
+                let p = v.ptr().unwrap() as u32;
+                core::mem::forget(v);
+                s.timers.push(Reverse((*deadline, s.seq, p)));
             }
             Wait::Future(f) => {
                 let f = f.clone();
@@ -234,12 +238,12 @@ fn finished(t: &Task) -> bool {
 /// Moves the sleepers whose deadline has passed to the ready queue.
 fn wake_timers(now: u64) {
     let s = sched();
-    while let Some((&(deadline, seq), _)) = s.timers.first_key_value() {
+    while let Some(&Reverse((deadline, _, p))) = s.timers.peek() {
         if deadline > now {
             break;
         }
-        let v = s.timers.remove(&(deadline, seq)).unwrap();
-        s.ready.push_back(v);
+        s.timers.pop();
+        s.ready.push_back(Val::obj(p as *mut Header));
     }
 }
 
@@ -258,7 +262,7 @@ fn run_until(done: &dyn Fn() -> bool, until: Option<u64>) -> Result<(), ()> {
             run_task(v);
             continue;
         }
-        let next_timer = sched().timers.first_key_value().map(|(&(d, _), _)| d);
+        let next_timer = sched().timers.peek().map(|&Reverse((d, _, _))| d);
         let deadline = match (next_timer, until) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,
