@@ -130,7 +130,19 @@ pub unsafe fn finalize(p: *mut Header) -> bool {
         }
         (*ih).flags |= FINALIZED;
         if class_of(p).has_fini {
+            // Values are also released while an error unwinds; `fini` then runs with the
+            // error set aside, and an error of its own is dropped (the first one wins).
+            let unwinding = state().pending != 0;
+            if unwinding {
+                crate::error::suspend();
+            }
             drop(callback(p, CALLBACK_FINI));
+            if unwinding {
+                if state().pending != 0 {
+                    drop(crate::error::take());
+                }
+                crate::error::resume();
+            }
         }
         true
     }

@@ -139,6 +139,18 @@ struct Ctx {
     at_point: bool,
     /// The wasm local holding this frame's call depth (a parameter of specialised versions).
     depth: u32,
+    /// Dyn operands already evaluated and still on the operand stack, as copies in wasm
+    /// locals (tag, bits) without a reference of their own: if a later operand raises, the
+    /// error path releases them (the branch to the handler drops the stack copies).
+    pending: Vec<(u32, u32)>,
+    /// The locals for [`Ctx::pending`]: i32 tags from `.0`, i64 bits from `.0 + .1`.
+    pending_locals: (u32, u32),
+    /// Hidden temporaries ([`Expr::Tee`]) written by the current top-level statement; the
+    /// error path releases them too (and leaves them void), since it skips the statement's
+    /// end, where they would be released.
+    tees: Vec<u32>,
+    /// Nesting of statements being emitted (0 between top-level statements).
+    stmt_depth: u32,
 }
 
 impl Ctx {
@@ -155,6 +167,10 @@ impl Ctx {
             resume: None,
             at_point: false,
             depth: 0,
+            pending: Vec::new(),
+            pending_locals: (0, 0),
+            tees: Vec::new(),
+            stmt_depth: 0,
         }
     }
 
@@ -509,6 +525,13 @@ impl<'p> Emitter<'p> {
                 next + extra + 1,
             )
         });
+        // Then the copies of pending operands (see `Ctx::pending`).
+        let pending_base = next + extra + if resume.is_some() { 2 } else { 0 };
+        let pending_cap = func.body.iter().map(stmt_pending).max().unwrap_or(0);
+        if pending_cap > 0 {
+            locals.push((pending_cap, ValType::I32));
+            locals.push((pending_cap, ValType::I64));
+        }
         let mut f = Function::new(locals);
         let mut cx = Ctx {
             labels: Vec::new(),
@@ -521,6 +544,10 @@ impl<'p> Emitter<'p> {
             resume,
             at_point: false,
             depth,
+            pending: Vec::new(),
+            pending_locals: (pending_base, pending_cap),
+            tees: Vec::new(),
+            stmt_depth: 0,
         };
         let state = self.rt.state_addr as i32;
         f.instruction(&I::Block(BlockType::Empty));
@@ -865,6 +892,21 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::I32Load(mem(OFF_PENDING, 2)));
         f.instruction(&I::If(BlockType::Empty));
         cx.labels.push(Label::Other);
+        if !cx.pending.is_empty() || !cx.tees.is_empty() {
+            let drop = self.drop_fn();
+            for &(tag, bits) in &cx.pending {
+                f.instruction(&I::LocalGet(tag));
+                f.instruction(&I::LocalGet(bits));
+                f.instruction(&I::Call(drop));
+            }
+            for &at in &cx.tees {
+                f.instruction(&I::LocalGet(at));
+                f.instruction(&I::LocalGet(at + 1));
+                f.instruction(&I::Call(drop));
+                f.instruction(&I::I32Const(TAG_VOID));
+                f.instruction(&I::LocalSet(at));
+            }
+        }
         f.instruction(&I::I32Const(p as i32));
         f.instruction(&I::I32Const(l as i32));
         f.instruction(&I::Call(self.rt.func("ny_trace")));
@@ -872,6 +914,28 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::Br(cx.br_to(h)));
         f.instruction(&I::End);
         cx.labels.pop();
+    }
+
+    /// Evaluates a Dyn operand that stays on the stack while later operands are evaluated,
+    /// and records it as pending (released if one of them raises). Returns 1, the number of
+    /// entries to [`Self::settle`] before the instruction that consumes the operands.
+    fn pending_operand(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr) -> usize {
+        self.expr(f, cx, e);
+        let i = cx.pending.len() as u32;
+        let (base, cap) = cx.pending_locals;
+        assert!(i < cap, "too few locals for pending operands");
+        let (tag, bits) = (base + i, base + cap + i);
+        f.instruction(&I::LocalSet(bits));
+        f.instruction(&I::LocalTee(tag));
+        f.instruction(&I::LocalGet(bits));
+        cx.pending.push((tag, bits));
+        1
+    }
+
+    /// The consumer of `n` pending operands is about to take them.
+    fn settle(cx: &mut Ctx, n: usize) {
+        let len = cx.pending.len();
+        cx.pending.truncate(len - n);
     }
 
     /// Reads the tag a runtime function left in `ret_tag`, putting the pair in order.
@@ -928,6 +992,15 @@ impl<'p> Emitter<'p> {
     }
 
     fn stmt(&mut self, f: &mut Function, cx: &mut Ctx, s: &Stmt) {
+        cx.stmt_depth += 1;
+        self.stmt_inner(f, cx, s);
+        cx.stmt_depth -= 1;
+        if cx.stmt_depth == 0 {
+            cx.tees.clear();
+        }
+    }
+
+    fn stmt_inner(&mut self, f: &mut Function, cx: &mut Ctx, s: &Stmt) {
         let drop = self.drop_fn();
         match s {
             Stmt::Expr(e) => {
@@ -967,8 +1040,9 @@ impl<'p> Emitter<'p> {
                 value,
                 site,
             } => {
-                self.expr(f, cx, value);
+                let n = self.pending_operand(f, cx, value);
                 self.expr(f, cx, obj);
+                Self::settle(cx, n);
                 let h = self.helper(format!("fset:{field}"), Helper::FieldSet(*field));
                 f.instruction(&I::Call(h));
                 self.check(f, cx, *site);
@@ -1281,8 +1355,9 @@ impl<'p> Emitter<'p> {
                     self.expr_typed(f, cx, b, tb);
                     f.instruction(&if *op == BinOp::Eq { I::I32Eq } else { I::I32Ne });
                 } else {
-                    self.expr(f, cx, a);
+                    let n = self.pending_operand(f, cx, a);
                     self.expr(f, cx, b);
+                    Self::settle(cx, n);
                     self.binary(f, cx, *op, *site);
                     self.unbox(f, cx, t);
                 }
@@ -1444,8 +1519,13 @@ impl<'p> Emitter<'p> {
         let may = prog.functions[func as usize].may_suspend;
         match &prog.functions[func as usize].spec {
             Some(spec) => {
+                let mut k = 0;
                 for (a, &t) in args.iter().zip(&spec.locals) {
-                    self.expr_as(f, cx, a, t);
+                    if t == LocalTy::Dyn {
+                        k += self.pending_operand(f, cx, a);
+                    } else {
+                        self.expr_as(f, cx, a, t);
+                    }
                 }
                 // The callee's depth is ours plus one; past the limit, the call itself
                 // raises here (so the callee never has to).
@@ -1458,6 +1538,7 @@ impl<'p> Emitter<'p> {
                 self.check(f, cx, site);
                 f.instruction(&I::End);
                 cx.labels.pop();
+                Self::settle(cx, k);
                 f.instruction(&I::LocalGet(cx.depth));
                 f.instruction(&I::I32Const(1));
                 f.instruction(&I::I32Add);
@@ -1465,9 +1546,11 @@ impl<'p> Emitter<'p> {
                 self.after_call(f, cx, spec.may_raise, site);
             }
             None => {
+                let mut k = 0;
                 for a in args {
-                    self.expr(f, cx, a);
+                    k += self.pending_operand(f, cx, a);
                 }
+                Self::settle(cx, k);
                 self.call_maybe_waiting(f, cx, self.rt.function_count + func, may);
                 self.after_call(f, cx, true, site);
             }
@@ -1634,8 +1717,9 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::Call(dup));
             }
             Expr::Binary(op, a, b, site) => {
-                self.expr(f, cx, a);
+                let n = self.pending_operand(f, cx, a);
                 self.expr(f, cx, b);
+                Self::settle(cx, n);
                 self.binary(f, cx, *op, *site);
             }
             Expr::Neg(a, site) => {
@@ -1671,10 +1755,11 @@ impl<'p> Emitter<'p> {
                 args,
                 site,
             } => {
-                self.expr(f, cx, recv);
+                let mut k = self.pending_operand(f, cx, recv);
                 for a in args {
-                    self.expr(f, cx, a);
+                    k += self.pending_operand(f, cx, a);
                 }
+                Self::settle(cx, k);
                 let n = args.len() as u32;
                 let h = self.helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
                 let may = self.method_may_suspend(*name, n);
@@ -1688,9 +1773,11 @@ impl<'p> Emitter<'p> {
                 self.check(f, cx, *site);
             }
             Expr::New(class, args, site) => {
+                let mut k = 0;
                 for a in args {
-                    self.expr(f, cx, a);
+                    k += self.pending_operand(f, cx, a);
                 }
+                Self::settle(cx, k);
                 let h = self.helper(format!("new{class}"), Helper::New(*class));
                 f.instruction(&I::Call(h));
                 self.after_call(f, cx, true, *site);
@@ -1699,9 +1786,11 @@ impl<'p> Emitter<'p> {
                 let (p, l) = self.string(&self.prog.strings[*name as usize].clone());
                 f.instruction(&I::I32Const(p as i32));
                 f.instruction(&I::I32Const(l as i32));
+                let mut k = 0;
                 for a in args {
-                    self.expr(f, cx, a);
+                    k += self.pending_operand(f, cx, a);
                 }
+                Self::settle(cx, k);
                 let n = args.len() as u32;
                 let h = self.helper(format!("newb{n}"), Helper::NewBuiltin(n));
                 f.instruction(&I::Call(h));
@@ -1725,6 +1814,9 @@ impl<'p> Emitter<'p> {
                 let at = cx.base[*slot as usize];
                 self.expr(f, cx, inner);
                 self.set_pair(f, at);
+                if !cx.tees.contains(&at) {
+                    cx.tees.push(at);
+                }
                 f.instruction(&I::LocalGet(at));
                 f.instruction(&I::LocalGet(at + 1));
                 let dup = self.dup_fn();
@@ -2402,5 +2494,63 @@ impl<'p> Emitter<'p> {
         }
         f.instruction(&I::End);
         (ty, f)
+    }
+}
+
+/// How many operands of `e` (and of the expressions inside it) can be pending at once: an
+/// upper bound on [`Ctx::pending`] while `e` is evaluated.
+fn expr_pending(e: &Expr) -> u32 {
+    let ops: Vec<&Expr> = match e {
+        Expr::Binary(_, a, b, _) => vec![a, b],
+        Expr::Method { recv, args, .. } => std::iter::once(recv.as_ref()).chain(args).collect(),
+        Expr::Call(_, args, _)
+        | Expr::New(_, args, _)
+        | Expr::NewBuiltin(_, args, _)
+        | Expr::Raise(_, args, _)
+        | Expr::Task(_, args, _) => args.iter().collect(),
+        Expr::Neg(a, _)
+        | Expr::Not(a)
+        | Expr::Field(a, _, _)
+        | Expr::IsType(a, _)
+        | Expr::AsType(a, _)
+        | Expr::Await(a, _)
+        | Expr::Tee(_, a)
+        | Expr::Spawn(a, _) => vec![a],
+        Expr::And(a, b) | Expr::Or(a, b) => return expr_pending(a).max(expr_pending(b)),
+        Expr::Const(_) | Expr::Local(_) | Expr::Global(..) | Expr::Static(..) => vec![],
+        Expr::Resuming(..) => vec![],
+    };
+    let n = ops.len() as u32;
+    ops.iter()
+        .enumerate()
+        .map(|(i, o)| i as u32 + 1 + expr_pending(o))
+        .max()
+        .unwrap_or(0)
+        .max(n)
+}
+
+/// [`expr_pending`] over a statement and the statements inside it.
+fn stmt_pending(s: &Stmt) -> u32 {
+    let block = |b: &[Stmt]| b.iter().map(stmt_pending).max().unwrap_or(0);
+    match s {
+        Stmt::Expr(e)
+        | Stmt::ResultOf(e)
+        | Stmt::SetLocal(_, e)
+        | Stmt::SetGlobal(_, e)
+        | Stmt::Return(e)
+        | Stmt::Print(e, _)
+        | Stmt::Throw(e, _) => expr_pending(e),
+        Stmt::Suspend { call, .. } => expr_pending(call),
+        Stmt::SetField { obj, value, .. } => (1 + expr_pending(obj)).max(expr_pending(value)) + 1,
+        Stmt::If(c, t, e) => expr_pending(c).max(block(t)).max(block(e)),
+        Stmt::Loop(c, b) => c.as_ref().map_or(0, expr_pending).max(block(b)),
+        Stmt::Try {
+            body,
+            catches,
+            finally,
+        } => block(body)
+            .max(catches.iter().map(|c| block(&c.body)).max().unwrap_or(0))
+            .max(block(finally)),
+        Stmt::Break | Stmt::Continue | Stmt::Include(..) => 0,
     }
 }
