@@ -2402,6 +2402,20 @@ impl<'p> Emitter<'p> {
         (ty, f)
     }
 
+    /// Callback helper: moves the pair on the stack into `ret_tag`/`ret_bits`, through the
+    /// scratch locals `tag` (i32) and `bits` (i64).
+    fn store_result(&mut self, f: &mut Function, tag: u32, bits: u32) {
+        let state = self.rt.state_addr as i32;
+        f.instruction(&I::LocalSet(bits));
+        f.instruction(&I::LocalSet(tag));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::LocalGet(tag));
+        f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
+        f.instruction(&I::I32Const(state));
+        f.instruction(&I::LocalGet(bits));
+        f.instruction(&I::I64Store(mem(OFF_RET_BITS, 3)));
+    }
+
     /// `$callback(obj, which)`: runs `toString` (0) or `fini` (1) of an instance for the
     /// runtime, leaving the result in `NY_STATE.ret_tag`/`ret_bits`.
     fn callback_helper(&mut self) -> (u32, Function) {
@@ -2444,14 +2458,7 @@ impl<'p> Emitter<'p> {
                 let cx = Ctx::plain();
                 self.call_maybe_waiting(&mut f, &cx, self.rt.function_count + m, may);
                 if which == 0 {
-                    f.instruction(&I::LocalSet(bits));
-                    f.instruction(&I::LocalSet(class));
-                    f.instruction(&I::I32Const(state));
-                    f.instruction(&I::LocalGet(class));
-                    f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
-                    f.instruction(&I::I32Const(state));
-                    f.instruction(&I::LocalGet(bits));
-                    f.instruction(&I::I64Store(mem(OFF_RET_BITS, 3)));
+                    self.store_result(&mut f, class, bits);
                 } else {
                     f.instruction(&I::Call(drop));
                 }
@@ -2481,14 +2488,7 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::LocalGet(bits));
             }
             f.instruction(&I::Call(self.rt.function_count + fid));
-            f.instruction(&I::LocalSet(bits));
-            f.instruction(&I::LocalSet(class));
-            f.instruction(&I::I32Const(state));
-            f.instruction(&I::LocalGet(class));
-            f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
-            f.instruction(&I::I32Const(state));
-            f.instruction(&I::LocalGet(bits));
-            f.instruction(&I::I64Store(mem(OFF_RET_BITS, 3)));
+            self.store_result(&mut f, class, bits);
             f.instruction(&I::Return);
             f.instruction(&I::End);
         }
@@ -2500,26 +2500,11 @@ impl<'p> Emitter<'p> {
 /// How many operands of `e` (and of the expressions inside it) can be pending at once: an
 /// upper bound on [`Ctx::pending`] while `e` is evaluated.
 fn expr_pending(e: &Expr) -> u32 {
-    let ops: Vec<&Expr> = match e {
-        Expr::Binary(_, a, b, _) => vec![a, b],
-        Expr::Method { recv, args, .. } => std::iter::once(recv.as_ref()).chain(args).collect(),
-        Expr::Call(_, args, _)
-        | Expr::New(_, args, _)
-        | Expr::NewBuiltin(_, args, _)
-        | Expr::Raise(_, args, _)
-        | Expr::Task(_, args, _) => args.iter().collect(),
-        Expr::Neg(a, _)
-        | Expr::Not(a)
-        | Expr::Field(a, _, _)
-        | Expr::IsType(a, _)
-        | Expr::AsType(a, _)
-        | Expr::Await(a, _)
-        | Expr::Tee(_, a)
-        | Expr::Spawn(a, _) => vec![a],
-        Expr::And(a, b) | Expr::Or(a, b) => return expr_pending(a).max(expr_pending(b)),
-        Expr::Const(_) | Expr::Local(_) | Expr::Global(..) | Expr::Static(..) => vec![],
-        Expr::Resuming(..) => vec![],
-    };
+    if let Expr::And(a, b) | Expr::Or(a, b) = e {
+        // The right side runs after the left one was consumed.
+        return expr_pending(a).max(expr_pending(b));
+    }
+    let ops = crate::ir::suspend::children(e);
     let n = ops.len() as u32;
     ops.iter()
         .enumerate()

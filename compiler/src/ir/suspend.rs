@@ -210,8 +210,8 @@ fn visit_stmt_exprs(s: &mut Stmt, f: &mut dyn FnMut(&mut Expr)) {
     }
 }
 
-/// The operands of an expression, in evaluation order.
-fn children(e: &Expr) -> Vec<&Expr> {
+/// The operands of an expression, in evaluation order (a task's expression included).
+pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
     match e {
         Expr::Const(_)
         | Expr::Local(_)
@@ -609,19 +609,29 @@ impl Anf<'_> {
                 name,
                 args,
                 site,
-            } => {
-                let mut all = vec![*recv];
-                all.extend(args);
-                let mut all = self.operands(all, out);
-                let recv = all.remove(0);
-                Expr::Method {
-                    recv: Box::new(recv),
-                    name,
-                    args: all,
-                    site,
-                }
-            }
+            } => self.method_operands(*recv, name, args, site, out),
             other => other,
+        }
+    }
+
+    /// A method call with the points inside its receiver and arguments moved out.
+    fn method_operands(
+        &mut self,
+        recv: Expr,
+        name: super::StrId,
+        args: Vec<Expr>,
+        site: SiteId,
+        out: &mut Vec<Stmt>,
+    ) -> Expr {
+        let mut all = vec![recv];
+        all.extend(args);
+        let mut all = self.operands(all, out);
+        let recv = all.remove(0);
+        Expr::Method {
+            recv: Box::new(recv),
+            name,
+            args: all,
+            site,
         }
     }
 
@@ -635,18 +645,7 @@ impl Anf<'_> {
                 name,
                 args,
                 site,
-            } => {
-                let mut all = vec![*recv];
-                all.extend(args);
-                let mut all = self.operands(all, out);
-                let recv = all.remove(0);
-                Expr::Method {
-                    recv: Box::new(recv),
-                    name,
-                    args: all,
-                    site,
-                }
-            }
+            } => self.method_operands(*recv, name, args, site, out),
             other => other,
         }
     }
