@@ -1728,24 +1728,9 @@ impl<'p> Emitter<'p> {
                 self.ret_pair(f, cx);
                 self.check(f, cx, *site);
             }
-            Expr::Not(a) => {
-                self.cond(f, cx, a);
-                f.instruction(&I::I32Eqz);
-                self.bool_from_i32(f, cx);
-            }
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                let is_and = matches!(e, Expr::And(..));
-                self.cond(f, cx, a);
-                if !is_and {
-                    f.instruction(&I::I32Eqz);
-                }
-                f.instruction(&I::If(BlockType::Result(ValType::I32)));
-                cx.labels.push(Label::Other);
-                self.cond(f, cx, b);
-                f.instruction(&I::Else);
-                f.instruction(&I::I32Const(i32::from(!is_and)));
-                f.instruction(&I::End);
-                cx.labels.pop();
+            // Always a Bool: the unboxed form, tagged.
+            Expr::Not(_) | Expr::And(..) | Expr::Or(..) | Expr::Resuming(..) => {
+                self.expr_typed(f, cx, e, LocalTy::Bool);
                 self.bool_from_i32(f, cx);
             }
             Expr::Call(func, args, site) => self.direct_call(f, cx, *func, args, *site),
@@ -1865,10 +1850,6 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::Call(self.rt.func("ny_spawn")));
                 self.ret_pair(f, cx);
                 self.check(f, cx, *site);
-            }
-            Expr::Resuming(..) => {
-                self.expr_typed(f, cx, e, LocalTy::Bool);
-                self.bool_from_i32(f, cx);
             }
             Expr::Spawn(..) => unreachable!("`nowait` is lowered by ir::suspend"),
         }
