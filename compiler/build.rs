@@ -8,7 +8,7 @@
 #![allow(clippy::disallowed_methods)] // A build script reads cargo's environment by design.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -45,12 +45,31 @@ fn main() {
          Run `scripts/setup.sh` (or `rustup target add {target}`)."
     );
 
+    let runtime = build_guest(&guest, &target_dir, &[]);
+    println!("cargo:rustc-env=NYASH_GUEST_WASM={}", runtime.display());
+    // The same runtime with the checking allocator, for `nyash run --check-memory`.
+    let checked = build_guest(
+        &guest,
+        &target_dir.with_file_name("guest-build-checked"),
+        &["--features", "checked-alloc"],
+    );
+    println!(
+        "cargo:rustc-env=NYASH_GUEST_WASM_CHECKED={}",
+        checked.display()
+    );
+}
+
+/// Builds the guest runtime into `target_dir` with `extra` cargo arguments; returns the
+/// path of the module.
+fn build_guest(guest: &Path, target_dir: &Path, extra: &[&str]) -> PathBuf {
+    let target = "wasm32-unknown-unknown";
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(&guest)
+        .current_dir(guest)
         .args(["build", "--release", "--locked", "--target", target])
+        .args(extra)
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
@@ -64,9 +83,8 @@ fn main() {
         status.success(),
         "building the Nyash guest runtime (guest/) failed"
     );
-    let wasm = target_dir
+    target_dir
         .join(target)
         .join("release")
-        .join("nyash_guest.wasm");
-    println!("cargo:rustc-env=NYASH_GUEST_WASM={}", wasm.display());
+        .join("nyash_guest.wasm")
 }

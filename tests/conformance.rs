@@ -4,6 +4,10 @@
 //! All three must give the expected stdout, stderr and exit status
 //! (`<name>.stdout`, `<name>.stderr` (default empty), `<name>.status` (default 0)).
 //!
+//! Every program also runs through `nyash run --check-memory`, linked with the checking
+//! allocator, which stops at the first double free or use of a freed object, whatever the
+//! heap layout (`guest/src/checked_alloc.rs`).
+//!
 //! As `tests/conformance/README.md` says, each program runs from its own
 //! directory with the arguments `one two`.
 
@@ -108,8 +112,31 @@ fn check(program: &Path, scratch: &TempDir) -> Vec<String> {
     problems
 }
 
-#[test]
-fn every_program_agrees_on_all_three_paths() {
+/// Runs one program through `nyash run --check-memory` (the checking allocator: a double
+/// free or a use of a freed object stops the program); returns any mismatch.
+fn check_memory(program: &Path, _scratch: &TempDir) -> Vec<String> {
+    let dir = program.parent().unwrap();
+    let name = program.file_name().unwrap().to_str().unwrap();
+    let area = dir.file_name().unwrap().to_str().unwrap();
+    let want = expected(program);
+    let nyash = env!("CARGO_BIN_EXE_nyash");
+    let got = run_in(
+        dir,
+        nyash,
+        &["run", "--check-memory", name, "one", "two"],
+        &[],
+    );
+    if got.stdout != want.stdout || got.stderr != want.stderr || got.status != want.status {
+        return vec![format!(
+            "{area}/{name} (nyash run --check-memory):\n  status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
+            got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
+        )];
+    }
+    Vec::new()
+}
+
+/// Runs `check` over every conformance program on two threads; fails with every mismatch.
+fn run_suite(what: &str, check: fn(&Path, &TempDir) -> Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
     let mut list = Vec::new();
     programs(&root, &mut list);
@@ -136,13 +163,20 @@ fn every_program_agrees_on_all_three_paths() {
     let problems = problems.into_inner().unwrap();
     assert!(
         problems.is_empty(),
-        "{} of {} programs disagree:\n\n{}",
+        "{} of {} programs disagree ({what}):\n\n{}",
         problems.len(),
         list.len(),
         problems.join("\n\n")
     );
-    eprintln!(
-        "{} conformance programs agree on nyash run, native and fallback",
-        list.len()
-    );
+    eprintln!("{} conformance programs agree on {what}", list.len());
+}
+
+#[test]
+fn every_program_agrees_on_all_three_paths() {
+    run_suite("nyash run, native and fallback", check);
+}
+
+#[test]
+fn every_program_passes_under_the_checking_allocator() {
+    run_suite("nyash run --check-memory", check_memory);
 }

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use error::CliError;
+use nyash_compiler::GuestRuntime;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +66,11 @@ enum Command {
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
+        /// Link the program with the memory-checking runtime: freed memory is poisoned and
+        /// never reused, and a double free or a use of a freed object stops the program
+        /// with a message. Slower; for hunting memory bugs in nyash itself.
+        #[arg(long)]
+        check_memory: bool,
         /// The program.
         file: PathBuf,
         /// Arguments for the program.
@@ -103,8 +109,18 @@ fn main() -> ExitCode {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
-    if let Command::Run { file, args } = cli.command {
-        return match run::run(&file, args) {
+    if let Command::Run {
+        file,
+        args,
+        check_memory,
+    } = cli.command
+    {
+        let guest = if check_memory {
+            GuestRuntime::MemoryChecking
+        } else {
+            GuestRuntime::Standard
+        };
+        return match run::run(&file, args, guest) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };

@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
+use nyash_compiler::GuestRuntime;
 use nyash_runtime::engine;
 use nyash_runtime::wasi::{self, HostState, RunError};
 use wasmtime::{Config, Engine, Module};
@@ -14,9 +15,10 @@ use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::source;
 
-/// Runs `path` with `args`; returns the program's exit status.
-pub fn run(path: &Path, args: Vec<OsString>) -> Result<i32> {
-    let wasm = source::module_for(path)?;
+/// Runs `path` with `args`, linked with the `guest` runtime; returns the program's exit
+/// status.
+pub fn run(path: &Path, args: Vec<OsString>, guest: GuestRuntime) -> Result<i32> {
+    let wasm = source::module_with(path, guest)?;
     let mut config = Config::new();
     engine::configure(&mut config);
     let engine = Engine::new(&config)

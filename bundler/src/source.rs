@@ -6,7 +6,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-use nyash_compiler::{compile_checked, load_program, report, CompileFailure, FsLoader};
+use nyash_compiler::{
+    compile_checked_with, load_program, report, CompileFailure, FsLoader, GuestRuntime,
+};
 
 use crate::error::{CliError, Result};
 use crate::input;
@@ -19,8 +21,13 @@ pub fn is_nyash(path: &Path) -> bool {
 
 /// The module for `path`: compiled from Nyash source, or read as WebAssembly.
 pub fn module_for(path: &Path) -> Result<Vec<u8>> {
+    module_with(path, GuestRuntime::Standard)
+}
+
+/// [`module_for`], linking Nyash source with the `guest` build of the language runtime.
+pub fn module_with(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
     if is_nyash(path) {
-        compile_nyash(path)
+        compile_nyash(path, guest)
     } else {
         input::load_module(path)
     }
@@ -38,7 +45,7 @@ fn diagnostics_stream() -> StandardStream {
 
 /// Checks and compiles a Nyash program. Errors and warnings are printed
 /// here (warnings come from the compiler, never from the built program, R3).
-fn compile_nyash(path: &Path) -> Result<Vec<u8>> {
+fn compile_nyash(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
     let checked = load_program(path, &FsLoader);
     if checked.error_count > 0 || checked.warning_count > 0 {
         report(&checked, path, &mut diagnostics_stream());
@@ -46,7 +53,7 @@ fn compile_nyash(path: &Path) -> Result<Vec<u8>> {
     if !checked.is_ok() {
         return Err(CliError::reported());
     }
-    compile_checked(checked).map_err(|failure| match failure {
+    compile_checked_with(checked, guest).map_err(|failure| match failure {
         CompileFailure::Diagnostics(_) => {
             failure.render(path, &mut diagnostics_stream());
             CliError::reported()

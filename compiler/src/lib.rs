@@ -34,6 +34,8 @@ pub mod source;
 pub mod token;
 
 pub use check::{check_command, report};
-pub use codegen::{compile, compile_checked, compile_with, CompileFailure};
+pub use codegen::{
+    compile, compile_checked, compile_checked_with, compile_with, CompileFailure, GuestRuntime,
+};
 pub use load::{load_program, Checked, MAX_FILE_SIZE};
 pub use source::{FsLoader, MemoryLoader, SourceLoader};

@@ -108,13 +108,23 @@ pub unsafe fn fields<'a>(p: *mut Header) -> &'a mut [RawVal] {
     }
 }
 
-/// Calls the compiled callback for `p` (borrowed). Returns its result value.
+/// Calls the compiled callback for `p` (borrowed) and takes the value it returned (owned).
+///
+/// Only for callbacks that return a value (`toString`): the result slot is read as an
+/// owned value, so it must have been written by this call.
 pub fn callback(p: *mut Header, which: u32) -> Val {
+    run_callback(p, which);
+    let s = state();
+    Val::from_raw(s.ret_tag, s.ret_bits)
+}
+
+/// Calls the compiled callback for `p` (borrowed) for its effect only (`fini`). The result
+/// slot is not read: it may still hold a value some runtime call returned and that compiled
+/// code already consumed.
+fn run_callback(p: *mut Header, which: u32) {
     let idx = state().callback;
     let f: extern "C" fn(u32, u32) = unsafe { core::mem::transmute(idx as usize) };
     f(p as u32, which);
-    let s = state();
-    Val::from_raw(s.ret_tag, s.ret_bits)
 }
 
 /// Runs `fini` once (explicit `x.fini()` or the last reference going away). Returns false
@@ -136,7 +146,7 @@ pub unsafe fn finalize(p: *mut Header) -> bool {
             if unwinding {
                 crate::error::suspend();
             }
-            drop(callback(p, CALLBACK_FINI));
+            run_callback(p, CALLBACK_FINI);
             if unwinding {
                 if state().pending != 0 {
                     drop(crate::error::take());

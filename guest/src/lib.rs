@@ -21,6 +21,8 @@ extern crate alloc;
 mod array;
 mod buffer;
 mod builtins;
+#[cfg(feature = "checked-alloc")]
+mod checked_alloc;
 mod debug;
 mod display;
 mod error;
@@ -46,9 +48,15 @@ mod wasi;
 
 /// The global allocator: dlmalloc, growing linear memory on demand. A failed allocation
 /// reports `Error: out of memory` and exits with status 1 (R13) instead of trapping.
+///
+/// The `checked-alloc` build uses [`checked_alloc::CheckedAlloc`] instead, which never
+/// reuses memory and stops at the first double free or use of a freed object.
 struct Allocator;
 
+#[cfg(not(feature = "checked-alloc"))]
 static DLMALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+#[cfg(feature = "checked-alloc")]
+static DLMALLOC: checked_alloc::CheckedAlloc = checked_alloc::CheckedAlloc;
 
 unsafe impl core::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {

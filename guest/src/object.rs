@@ -78,6 +78,8 @@ pub unsafe fn payload<'a, T>(p: *mut Header) -> &'a mut T {
 /// # Safety
 /// `p` must point to a live object.
 pub unsafe fn retain(p: *mut Header) {
+    #[cfg(feature = "checked-alloc")]
+    crate::checked_alloc::assert_live(p as *mut u8);
     unsafe { (*p).rc = (*p).rc.wrapping_add(1) }
 }
 
@@ -86,6 +88,8 @@ pub unsafe fn retain(p: *mut Header) {
 /// # Safety
 /// `p` must point to a live object with a reference owned by the caller.
 pub unsafe fn release(p: *mut Header) {
+    #[cfg(feature = "checked-alloc")]
+    crate::checked_alloc::assert_live(p as *mut u8);
     unsafe {
         let rc = (*p).rc;
         if rc >= IMMORTAL {

@@ -2441,7 +2441,12 @@ impl<'p> Emitter<'p> {
                 if which == 0 {
                     self.store_result(&mut f, class, bits);
                 } else {
+                    // `fini`'s value is dropped here; the result slot says Void, never a
+                    // value some call inside `fini` returned and that was released already.
                     f.instruction(&I::Call(drop));
+                    f.instruction(&I::I32Const(state));
+                    f.instruction(&I::I32Const(TAG_VOID));
+                    f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
                 }
                 f.instruction(&I::Return);
                 f.instruction(&I::End);

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use codespan_reporting::term::termcolor::WriteColor;
 
+pub use self::runtime::GuestRuntime;
 use crate::load::{load_program, Checked};
 use crate::source::{FsLoader, SourceLoader};
 
@@ -67,6 +68,14 @@ pub fn compile_with(entry: &Path, loader: &dyn SourceLoader) -> Result<Vec<u8>, 
 
 /// Compiles a program the front end has already loaded.
 pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
+    compile_checked_with(checked, GuestRuntime::Standard)
+}
+
+/// [`compile_checked`] linking the program with the `guest` build of the runtime.
+pub fn compile_checked_with(
+    checked: Checked,
+    guest: GuestRuntime,
+) -> Result<Vec<u8>, CompileFailure> {
     if !checked.is_ok() || checked.program.is_none() {
         return Err(CompileFailure::Diagnostics(Box::new(checked)));
     }
@@ -74,9 +83,9 @@ pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
     crate::ir::suspend::lower_async(&mut ir);
     crate::ir::infer::infer(&mut ir);
     crate::ir::effects::effects(&mut ir);
-    let info = runtime::RuntimeInfo::load();
+    let info = runtime::RuntimeInfo::load(guest);
     let addition = emit::Emitter::new(&ir, info).emit();
-    let wasm = merge::merge(runtime::GUEST_WASM, addition).map_err(CompileFailure::Internal)?;
+    let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;
     }

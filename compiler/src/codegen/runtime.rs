@@ -9,6 +9,31 @@ use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef};
 /// The guest runtime module, built for wasm32-unknown-unknown.
 pub static GUEST_WASM: &[u8] = include_bytes!(env!("NYASH_GUEST_WASM"));
 
+/// The same runtime built with the checking allocator (`guest/src/checked_alloc.rs`).
+pub static GUEST_WASM_CHECKED: &[u8] = include_bytes!(env!("NYASH_GUEST_WASM_CHECKED"));
+
+/// Which build of the guest runtime a program is linked with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GuestRuntime {
+    /// The runtime every bundle ships: dlmalloc.
+    #[default]
+    Standard,
+    /// The checking allocator: freed memory is poisoned and never reused, and a double
+    /// free or a use of a freed object stops the program with a message. Slower, and
+    /// memory only grows; for tests and for hunting memory bugs.
+    MemoryChecking,
+}
+
+impl GuestRuntime {
+    /// The runtime module.
+    pub fn wasm(self) -> &'static [u8] {
+        match self {
+            GuestRuntime::Standard => GUEST_WASM,
+            GuestRuntime::MemoryChecking => GUEST_WASM_CHECKED,
+        }
+    }
+}
+
 /// Facts about the guest module.
 #[derive(Debug, Default)]
 pub struct RuntimeInfo {
@@ -30,8 +55,8 @@ pub struct RuntimeInfo {
 
 impl RuntimeInfo {
     /// Reads the facts from the embedded module.
-    pub fn load() -> RuntimeInfo {
-        RuntimeInfo::parse(GUEST_WASM).expect("the embedded guest runtime is a valid module")
+    pub fn load(runtime: GuestRuntime) -> RuntimeInfo {
+        RuntimeInfo::parse(runtime.wasm()).expect("the embedded guest runtime is a valid module")
     }
 
     /// Reads the facts from a guest module.
