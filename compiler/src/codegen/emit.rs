@@ -1323,6 +1323,8 @@ impl<'p> Emitter<'p> {
     /// Evaluates `e`, whose type is `t` (not Dyn), unboxed.
     fn expr_typed(&mut self, f: &mut Function, cx: &mut Ctx, e: &Expr, t: LocalTy) {
         match e {
+            // An unboxed value holds no reference: there is nothing to keep alive.
+            Expr::Tee(_, inner) => self.expr_typed(f, cx, inner, t),
             Expr::Const(Const::Int(i)) => {
                 f.instruction(&I::I64Const(*i));
             }

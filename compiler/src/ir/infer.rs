@@ -175,6 +175,8 @@ fn ty(e: &Expr, names: &[String], local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId
             Some(Bool)
         }
         Expr::Call(f, _, _) => call(*f),
+        // Keeping a value alive does not change it; an unboxed one needs no keeping.
+        Expr::Tee(_, a) => ty(a, local, call),
         _ => Some(Dyn),
     }
 }

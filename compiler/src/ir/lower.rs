@@ -480,6 +480,28 @@ impl<'a> Lowerer<'a> {
         es.iter().map(|e| self.expr(e)).collect()
     }
 
+    /// Lowers `e`, the operand of an expression that consumes it (a receiver, an operator's
+    /// operand, `isType`'s value). A fresh value (what `new` or a call gives) is also kept in
+    /// a hidden local that the end of the statement releases, so it lives until then (R15)
+    /// instead of going away when its consumer is done with it.
+    fn operand(&mut self, e: &ast::Expr) -> Expr {
+        let fresh = matches!(
+            e.kind,
+            ExprKind::New { .. }
+                | ExprKind::Call { .. }
+                | ExprKind::MethodCall { .. }
+                | ExprKind::FromCall { .. }
+        );
+        let v = self.expr(e);
+        if !fresh {
+            return v;
+        }
+        let slot = self.next_local;
+        self.next_local += 1;
+        self.temps.push(slot);
+        Expr::Tee(slot, Box::new(v))
+    }
+
     /// A direct call of `f` with an arity check; `me` (when given) goes first.
     fn direct_call(
         &mut self,
@@ -531,7 +553,11 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Var(id) => self.var(id),
             ExprKind::Unary { op, operand } => {
-                let v = self.expr(operand);
+                let v = if *op == UnaryOp::Await {
+                    self.expr(operand)
+                } else {
+                    self.operand(operand)
+                };
                 match op {
                     UnaryOp::Neg => {
                         let site = self.site(e.span);
@@ -545,8 +571,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let a = self.expr(lhs);
-                let b = self.expr(rhs);
+                let a = self.operand(lhs);
+                let b = self.operand(rhs);
                 let bin = match op {
                     BinaryOp::Or => return Expr::Or(Box::new(a), Box::new(b)),
                     BinaryOp::And => return Expr::And(Box::new(a), Box::new(b)),
@@ -585,7 +611,7 @@ impl<'a> Lowerer<'a> {
                     };
                     match ty {
                         Some(t) => {
-                            let v = Box::new(self.expr(&args[0]));
+                            let v = Box::new(self.operand(&args[0]));
                             let t = self.intern(&t);
                             if callee.name == "isType" {
                                 Expr::IsType(v, t)
@@ -656,21 +682,7 @@ impl<'a> Lowerer<'a> {
                         _ => {}
                     }
                 }
-                let fresh = matches!(
-                    recv.kind,
-                    ExprKind::New { .. }
-                        | ExprKind::Call { .. }
-                        | ExprKind::MethodCall { .. }
-                        | ExprKind::FromCall { .. }
-                );
-                let mut recv = Box::new(self.expr(recv));
-                if fresh {
-                    // A fresh receiver is kept until the statement ends (R15).
-                    let slot = self.next_local;
-                    self.next_local += 1;
-                    self.temps.push(slot);
-                    recv = Box::new(Expr::Tee(slot, recv));
-                }
+                let recv = Box::new(self.operand(recv));
                 let args = self.exprs(args);
                 let name = self.intern(&method.name);
                 let site = self.site(method.span);
@@ -682,7 +694,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             ExprKind::Field { recv, name } => {
-                let r = self.expr(recv);
+                let r = self.operand(recv);
                 let n = self.field_name(recv, &name.name);
                 let site = self.site(name.span);
                 Expr::Field(Box::new(r), n, site)
