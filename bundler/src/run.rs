@@ -33,7 +33,7 @@ pub fn run(path: &Path, args: Vec<OsString>, guest: GuestRuntime) -> Result<i32>
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
     let host = HostState::new(argv, std::env::vars_os().collect());
-    match wasi::run(&engine, &module, host) {
+    match engine::on_program_stack(|| wasi::run(&engine, &module, host)) {
         Ok(status) | Err(RunError::Exited(status)) => Ok(status),
         Err(RunError::Trap { message, .. }) => {
             eprintln!("error: the program crashed: {message}");

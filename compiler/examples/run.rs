@@ -66,7 +66,9 @@ fn main() -> ExitCode {
     };
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let host = nyash_runtime::wasi::HostState::new(args, env);
-    match nyash_runtime::wasi::run(&engine, &module, host) {
+    match nyash_runtime::engine::on_program_stack(|| {
+        nyash_runtime::wasi::run(&engine, &module, host)
+    }) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
             eprintln!("Error: {e}");

@@ -52,7 +52,9 @@ fn run_child(file: &Path) -> ! {
     let module = Module::new(&engine, &wasm).unwrap();
     let args: Vec<OsString> = vec![file.as_os_str().to_owned(), "one".into(), "two".into()];
     let host = nyash_runtime::wasi::HostState::new(args, vec![]);
-    let status = match nyash_runtime::wasi::run(&engine, &module, host) {
+    let status = match nyash_runtime::engine::on_program_stack(|| {
+        nyash_runtime::wasi::run(&engine, &module, host)
+    }) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("host error: {e}");

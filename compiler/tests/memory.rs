@@ -39,7 +39,10 @@ fn run_child(file: &Path) -> ! {
     let module = Module::new(&engine, &wasm).unwrap();
     let args: Vec<OsString> = vec![file.as_os_str().to_owned()];
     let host = nyash_runtime::wasi::HostState::new(args, vec![]);
-    let status = nyash_runtime::wasi::run(&engine, &module, host).unwrap_or(102);
+    let status = nyash_runtime::engine::on_program_stack(|| {
+        nyash_runtime::wasi::run(&engine, &module, host)
+    })
+    .unwrap_or(102);
     std::process::exit(status)
 }
 

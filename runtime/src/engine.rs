@@ -79,6 +79,45 @@ pub fn configure(config: &mut Config) {
     config.relaxed_simd_deterministic(true);
     config.table_lazy_init(true);
     config.memory_init_cow(true);
+
+    // Not recorded in artifacts, but the same everywhere so that recursion goes as deep on
+    // native code as on Pulley (R18).
+    // wasmtime checks the limit against the size of async stacks, which nyash never uses
+    // (no async support in the engine).
+    config.async_stack_size(MAX_WASM_STACK + HOST_STACK);
+    config.max_wasm_stack(MAX_WASM_STACK);
+}
+
+/// The most stack a program's WebAssembly code may use. Native code runs on the calling
+/// thread's stack, so a program runs on a thread of its own ([`on_program_stack`]); Pulley
+/// keeps a stack of this size of its own. Both are reserved address space: only the pages
+/// a program actually reaches become memory (`docs/performance.md`, "Deep recursion").
+pub const MAX_WASM_STACK: usize = 64 << 20;
+
+/// Stack for the host functions called from WebAssembly, beyond [`MAX_WASM_STACK`].
+const HOST_STACK: usize = 2 << 20;
+
+/// Runs `f` on a thread whose stack holds [`MAX_WASM_STACK`] of WebAssembly plus the host
+/// functions it calls. Every program is run through this: a main thread's stack (8 MiB on
+/// Linux, 1 MiB on Windows) is smaller than the limit, and a wasm stack that outgrows its
+/// thread's stack kills the process instead of trapping. If the system refuses the thread,
+/// `f` runs on the calling thread.
+pub fn on_program_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let mut job = Some(f);
+    let joined = std::thread::scope(|scope| {
+        let job = &mut job;
+        std::thread::Builder::new()
+            .name("nyash-program".into())
+            .stack_size(MAX_WASM_STACK + HOST_STACK)
+            .spawn_scoped(scope, move || job.take().map(|f| f()))
+            .ok()
+            .map(|thread| thread.join())
+    });
+    match joined {
+        Some(Ok(Some(value))) => value,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        _ => (job.take().expect("the program did not run"))(),
+    }
 }
 
 /// The host's native engine, as the stub uses it to load native artifacts.

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         eprintln!("error: internal error in the nyash launcher: {info}");
         eprintln!("hint: please report this, with the output of `NYASH_TRACE=1`");
     }));
-    match launch::launch() {
+    match nyash_runtime::engine::on_program_stack(launch::launch) {
         Ok(status) => exit_with(status),
         Err(failure) => {
             eprintln!("error: {}", failure.message);

@@ -28,7 +28,7 @@ const TAG_OBJ: i32 = 5;
 const TAG_UNSET: i32 = 0xff;
 const KIND_INSTANCE: i32 = 4;
 /// Deepest Nyash call nesting before `stack overflow` is raised.
-pub const MAX_DEPTH: i32 = 2500;
+pub const MAX_DEPTH: i32 = 20_000;
 
 const OFF_PENDING: u64 = 0;
 const OFF_RET_TAG: u64 = 4;
