@@ -186,6 +186,41 @@ fn traps_print_a_readable_message_on_both_paths() {
     }
 }
 
+/// A program that keeps its output in a buffer of its own (as compiled Nyash does) and
+/// offers `nyash_flush`: after a trap the host writes that output before the error.
+const BUFFERED_THEN_TRAPS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "\10\00\00\00\0e\00\00\00")
+  (data (i32.const 16) "line 1\nline 2\n")
+  (func (export "nyash_flush")
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") unreachable))
+"#;
+
+#[test]
+fn a_trap_keeps_the_output_the_program_buffered_on_every_path() {
+    let dir = TempDir::new("trap-flush");
+    let src = write(&dir, "buffered.wat", BUFFERED_THEN_TRAPS);
+    let app = dir.path("buffered");
+    nyash_ok(&["bundle", &src, "-o", &app]);
+    let crashed = "error: the program crashed: unreachable code reached (the program aborted)\n";
+    for exec in ["native", "wasm"] {
+        let out = run(&app, &[], &[("NYASH_EXEC", exec)]);
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str(), out.status),
+            ("line 1\nline 2\n", crashed, 1),
+            "{exec}"
+        );
+    }
+    let out = nyash(&["run", &src]);
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str(), out.status),
+        ("line 1\nline 2\n", crashed, 1),
+        "nyash run"
+    );
+}
+
 #[test]
 fn foreign_native_targets_only_still_run_through_the_fallback() {
     let dir = TempDir::new("foreign");

@@ -40,6 +40,13 @@ fn take_args(argc: u32) -> Vec<Val> {
         .collect()
 }
 
+/// Writes the buffered stdout; exported as `nyash_flush` for a host to call after a trap,
+/// so what the program printed before it crashed is not lost.
+#[no_mangle]
+pub extern "C" fn ny_flush() {
+    wasi::flush();
+}
+
 /// Start-up: registers the compiled callback (a function table index).
 #[no_mangle]
 pub extern "C" fn ny_init(callback: u32) {

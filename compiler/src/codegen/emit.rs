@@ -379,6 +379,7 @@ impl<'p> Emitter<'p> {
             data: self.data,
             data_base: self.data_base,
             start,
+            flush: self.rt.func("ny_flush"),
         }
     }
 

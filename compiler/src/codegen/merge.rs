@@ -4,7 +4,8 @@
 //! types, functions, globals, element entries and data are appended after the runtime's, so
 //! no runtime index changes. The memory's minimum grows to hold the program's data, which is
 //! placed above the runtime's initial memory (its allocator only ever grows memory beyond
-//! that point). Exports are reduced to `memory` and `_start`, which is all WASI needs.
+//! that point). Exports are reduced to `memory` and `_start`, which is all WASI needs, plus `nyash_flush`,
+//! which a host calls after a trap to write the output the program had buffered.
 
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
@@ -30,7 +31,14 @@ pub struct Addition {
     pub data_base: u32,
     /// The absolute index of `_start`.
     pub start: u32,
+    /// The absolute index of the runtime function that writes buffered output, exported as
+    /// [`FLUSH_EXPORT`] for hosts to call after a trap.
+    pub flush: u32,
 }
+
+/// The export a host calls after the program trapped, so the output the program had
+/// buffered is not lost (`docs/host-abi.md`).
+pub const FLUSH_EXPORT: &str = "nyash_flush";
 
 /// Builds the merged module.
 pub fn merge(guest: &[u8], add: Addition) -> Result<Vec<u8>, String> {
@@ -128,6 +136,7 @@ pub fn merge(guest: &[u8], add: Addition) -> Result<Vec<u8>, String> {
     let mut exports = ExportSection::new();
     exports.export("memory", ExportKind::Memory, 0);
     exports.export("_start", ExportKind::Func, add.start);
+    exports.export(FLUSH_EXPORT, ExportKind::Func, add.flush);
 
     let mut module = Module::new();
     module.section(&types);

@@ -130,7 +130,12 @@ pub fn run(engine: &Engine, module: &Module, host: HostState) -> Result<i32, Run
 pub struct Ready {
     store: Store<HostState>,
     start: wasmtime::TypedFunc<(), ()>,
+    flush: Option<wasmtime::TypedFunc<(), ()>>,
 }
+
+/// The export a compiled Nyash program offers for writing the output it buffered; called
+/// after a trap so that output is not lost (`docs/host-abi.md`).
+pub const FLUSH_EXPORT: &str = "nyash_flush";
 
 /// Links `module` against the WASI host and instantiates it (running its
 /// start function, if any).
@@ -151,13 +156,30 @@ pub fn instantiate(engine: &Engine, module: &Module, host: HostState) -> Result<
         .map_err(|_| {
             RunError::Link("the module has no `_start` function taking no arguments".into())
         })?;
-    Ok(Ready { store, start })
+    let flush = instance
+        .get_typed_func::<(), ()>(&mut store, FLUSH_EXPORT)
+        .ok();
+    Ok(Ready {
+        store,
+        start,
+        flush,
+    })
 }
 
 impl Ready {
     /// Runs `_start` and returns the exit status.
     pub fn start(mut self) -> Result<i32, RunError> {
         let result = self.start.call(&mut self.store, ());
+        if result
+            .as_ref()
+            .is_err_and(|e| e.downcast_ref::<Exit>().is_none())
+        {
+            // A trap: the program's own buffer still holds what it printed. Writing it
+            // may trap again if the trap left the program's memory broken; then it is lost.
+            if let Some(flush) = self.flush {
+                let _ = flush.call(&mut self.store, ());
+            }
+        }
         calls::flush_stdout();
         match result {
             Ok(()) => Ok(0),
