@@ -13,7 +13,7 @@ use crate::object::{
     KIND_PLAIN, KIND_STR,
 };
 use crate::value::{Val, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_VOID};
-use crate::{array, instance, native, num, ops, strings, wasi};
+use crate::{array, instance, native, ops, strings, wasi};
 
 /// Builtin boxes without state.
 pub enum Plain {
@@ -46,7 +46,10 @@ pub fn expect_args(name: &str, args: &[Val], n: usize) -> Option<()> {
         return Some(());
     }
     // §14: the catalogue's wording, `argument(s)` whatever N is.
-    raise(format!("{name}() expects {n} argument(s), got {}", args.len()));
+    raise(format!(
+        "{name}() expects {n} argument(s), got {}",
+        args.len()
+    ));
     None
 }
 
@@ -137,10 +140,11 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
             match args.first() {
                 None => Val::int(0),
                 Some(v) if v.tag == TAG_INT => v.clone(),
-                Some(v) if v.tag == TAG_FLOAT => Val::int(f64::from_bits(v.bits) as i64),
                 Some(v) => {
+                    // §14.2: the display text, parsed as it is (no trimming), so
+                    // `new IntegerBox(2.7)` and `new IntegerBox(" 3")` are errors.
                     let text = display(v);
-                    match num::parse_int(&text) {
+                    match text.parse::<i64>().ok() {
                         Some(i) => Val::int(i),
                         None => {
                             raise(format!("Cannot convert '{text}' to integer"));
@@ -156,8 +160,9 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
                 None => Val::float(0.0),
                 Some(v) if v.as_number().is_some() => Val::float(v.as_number().unwrap()),
                 Some(v) => {
+                    // §14.3: parsed as it is, without trimming (as IntegerBox and BoolBox).
                     let text = display(v);
-                    match num::parse_float(&text) {
+                    match text.parse::<f64>().ok() {
                         Some(f) => Val::float(f),
                         None => {
                             raise(format!("Cannot convert '{text}' to float"));
@@ -284,14 +289,10 @@ fn int_method(i: i64, name: &str, args: &[Val]) -> Option<Val> {
             Val::int(i.wrapping_abs())
         }
         "max" | "min" => {
+            // §14.2: an Int argument only.
             expect_args(name, args, 1)?;
-            if let Some(j) = args[0].as_int() {
-                Val::int(if name == "max" { i.max(j) } else { i.min(j) })
-            } else {
-                let j = arg_num(name, &args[0])?;
-                let x = i as f64;
-                Val::float(if name == "max" { x.max(j) } else { x.min(j) })
-            }
+            let j = arg_int(name, &args[0])?;
+            Val::int(if name == "max" { i.max(j) } else { i.min(j) })
         }
         "toFloat" => {
             expect_args(name, args, 0)?;
@@ -528,11 +529,14 @@ fn math_method(name: &str, args: &[Val]) -> Option<Val> {
             }
         }
         "pow" => {
+            // §14.9: Int base and a non-negative Int exponent; misuse raises (R14).
             expect_args(name, args, 2)?;
-            Val::float(libm::pow(
-                arg_num(name, &args[0])?,
-                arg_num(name, &args[1])?,
-            ))
+            let (a, b) = (arg_int(name, &args[0])?, arg_int(name, &args[1])?);
+            if b < 0 {
+                raise(format!("pow() requires a non-negative exponent, got {b}"));
+                return None;
+            }
+            Val::float(libm::pow(a as f64, b as f64))
         }
         "sqrt" => {
             expect_args(name, args, 1)?;
