@@ -19,7 +19,7 @@ t() {
 ratio() { python3 -c 'import sys; a,b=sys.argv[1:]; print("—" if a=="fail" or b in ("fail","0.000") else "%.1f×" % (float(a)/float(b)))' "$1" "$2"; }
 echo "| benchmark | C -O2 (s) | Nyash (s) | Nyash/C | node (s) | node/C | python3 (s) | python3/C | bundle |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for b in fib loop strings array map trees nbody; do
+for b in fib loop strings index array map trees nbody; do
   gcc -O2 -o "$out/$b" "$here/$b.c" -lm
   "$nyash" bundle "$here/$b.nyash" -o "$out/$b.ny" >/dev/null
   c=$(t "$out/$b"); n=$(t "$out/$b.ny")

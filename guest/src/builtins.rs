@@ -222,7 +222,7 @@ pub fn call(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
         _ => {
             let p = recv.ptr().unwrap();
             match unsafe { object::kind(p) } {
-                KIND_STR => strings::call(recv.as_str().unwrap(), name, &args),
+                KIND_STR => strings::call(recv.as_str().unwrap(), p as usize, name, &args),
                 KIND_ARRAY => array::call(unsafe { object::payload(p) }, name, &mut args),
                 KIND_MAP => array::call_map(unsafe { object::payload(p) }, name, &mut args),
                 KIND_ERROR => error_method(unsafe { object::payload::<String>(p) }, name, &args),

@@ -21,6 +21,7 @@ extern crate alloc;
 mod array;
 mod buffer;
 mod builtins;
+mod char_index;
 #[cfg(feature = "checked-alloc")]
 mod checked_alloc;
 mod debug;

@@ -106,7 +106,10 @@ pub unsafe fn release(p: *mut Header) {
 unsafe fn destroy(p: *mut Header) {
     unsafe {
         match kind(p) {
-            KIND_STR | KIND_ERROR => drop(Box::from_raw(p as *mut Obj<String>)),
+            KIND_STR | KIND_ERROR => {
+                crate::char_index::forget(p as usize);
+                drop(Box::from_raw(p as *mut Obj<String>))
+            }
             KIND_ARRAY => drop(Box::from_raw(p as *mut Obj<Vec<Val>>)),
             KIND_MAP => drop(Box::from_raw(p as *mut Obj<Map>)),
             KIND_INSTANCE => crate::instance::destroy(p),

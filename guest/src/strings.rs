@@ -4,16 +4,17 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::builtins::{arg_int, arg_str, expect_args, unknown_method};
+use crate::char_index::Chars;
 use crate::num;
 use crate::object::{new_array, new_str};
 use crate::value::Val;
 
-/// Calls StringBox method `name` on `s`.
-pub fn call(s: &str, name: &str, args: &[Val]) -> Option<Val> {
+/// Calls StringBox method `name` on `s`, the text of the live string object at `key`.
+pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
     let r = match name {
         "length" | "size" => {
             expect_args(name, args, 0)?;
-            Val::int(s.chars().count() as i64)
+            Val::int(Chars::of(s, key).count() as i64)
         }
         "toString" => {
             expect_args(name, args, 0)?;
@@ -22,7 +23,10 @@ pub fn call(s: &str, name: &str, args: &[Val]) -> Option<Val> {
         "get" | "charAt" => {
             expect_args(name, args, 1)?;
             let i = arg_int(name, &args[0])?;
-            match usize::try_from(i).ok().and_then(|i| s.chars().nth(i)) {
+            match usize::try_from(i)
+                .ok()
+                .and_then(|i| Chars::of(s, key).get(i))
+            {
                 Some(c) => new_str(c.into()),
                 // §14.1: out of range gives void (Part 1 is silent).
                 None => Val::void(),
@@ -31,15 +35,12 @@ pub fn call(s: &str, name: &str, args: &[Val]) -> Option<Val> {
         "substring" => {
             expect_args(name, args, 2)?;
             let (a, b) = (arg_int(name, &args[0])?, arg_int(name, &args[1])?);
-            let n = s.chars().count() as i64;
+            let chars = Chars::of(s, key);
+            let n = chars.count() as i64;
+            // Negative indices count as 0 (docs/differences-from-upstream.md, "substring").
             let end = b.clamp(0, n);
             let start = a.clamp(0, end);
-            new_str(
-                s.chars()
-                    .skip(start as usize)
-                    .take((end - start) as usize)
-                    .collect(),
-            )
+            new_str(chars.slice(start as usize, end as usize).into())
         }
         "find" | "indexOf" => {
             expect_args(name, args, 1)?;
