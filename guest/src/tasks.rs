@@ -25,9 +25,9 @@
 //! as Node.js does, and reports the errors of tasks nobody awaited.
 
 use alloc::collections::{BinaryHeap, VecDeque};
-use core::cmp::Reverse;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 
 use crate::error;
 use crate::object::{self, Header};
@@ -357,9 +357,7 @@ pub fn await_value(v: Val) -> Option<Val> {
         }
     }
     if can_suspend() && awaits_current(&v) {
-        error::raise(String::from(
-            "Deadlock: tasks await each other in a cycle",
-        ));
+        error::raise(String::from("Deadlock: tasks await each other in a cycle"));
         return Some(Val::void());
     }
     if !can_suspend() {
@@ -465,7 +463,9 @@ pub fn method(recv: &Val, name: &str, args: &[Val]) -> Option<Option<Val>> {
         ("toString", 0) => Some(object::new_str(display(recv))),
         ("get" | "ready" | "equals" | "toString", n) => {
             let want = if name == "equals" { 1 } else { 0 };
-            error::raise(alloc::format!("{name}() expects {want} argument(s), got {n}"));
+            error::raise(alloc::format!(
+                "{name}() expects {want} argument(s), got {n}"
+            ));
             None
         }
         _ => {
