@@ -1077,6 +1077,14 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::End);
                 cx.labels.pop();
             }
+            Stmt::Release(slot) => {
+                if cx.tys[*slot as usize] == LocalTy::Dyn {
+                    let at = cx.base[*slot as usize];
+                    f.instruction(&I::I32Const(TAG_VOID));
+                    f.instruction(&I::I64Const(0));
+                    self.set_pair(f, at);
+                }
+            }
             Stmt::Break | Stmt::Continue => {
                 let l = if matches!(s, Stmt::Break) {
                     Label::Break
@@ -2525,6 +2533,6 @@ fn stmt_pending(s: &Stmt) -> u32 {
         } => block(body)
             .max(catches.iter().map(|c| block(&c.body)).max().unwrap_or(0))
             .max(block(finally)),
-        Stmt::Break | Stmt::Continue | Stmt::Include(..) => 0,
+        Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => 0,
     }
 }

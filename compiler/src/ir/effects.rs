@@ -131,6 +131,7 @@ impl Scan<'_> {
                 self.stmts(body) && c
             }
             Stmt::Break | Stmt::Continue => true,
+            Stmt::Release(slot) => self.tys[*slot as usize] != LocalTy::Dyn,
             _ => false,
         }
     }

@@ -277,8 +277,11 @@ impl Walk<'_> {
             }
             Expr::Tee(slot, a) => {
                 self.expr(a);
+                // The slot holds what it keeps: unboxed when that is a number, so a version
+                // whose temporaries are all numbers keeps nothing.
                 let s = *slot as usize;
-                self.locals[s] = join(self.locals[s], Some(LocalTy::Dyn));
+                let t = self.ty(a);
+                self.locals[s] = join(self.locals[s], t);
             }
             Expr::Method { recv, args, .. } => {
                 self.expr(recv);
@@ -341,7 +344,7 @@ impl Walk<'_> {
                 }
                 self.stmts(body);
             }
-            Stmt::Break | Stmt::Continue | Stmt::Include(..) => {}
+            Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => {}
             Stmt::Try {
                 body,
                 catches,

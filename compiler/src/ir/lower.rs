@@ -285,7 +285,7 @@ impl<'a> Lowerer<'a> {
             Some(Stmt::Return(_) | Stmt::ResultOf(_) | Stmt::Throw(..))
         ) {
             for t in temps {
-                out.push(Stmt::SetLocal(t, Expr::Const(Const::Void)));
+                out.push(Stmt::Release(t));
             }
         }
     }

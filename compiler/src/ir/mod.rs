@@ -225,6 +225,10 @@ pub enum Stmt {
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     /// `loop(cond) { }`; `None` loops until `break`.
     Loop(Option<Expr>, Vec<Stmt>),
+    /// The end of a statement releases hidden temporary `.0` ([`Expr::Tee`]): it becomes
+    /// void. Nothing to do when the slot is unboxed in the version being compiled (the
+    /// temporaries it kept were numbers).
+    Release(u32),
     /// `break`.
     Break,
     /// `continue`.

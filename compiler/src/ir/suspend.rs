@@ -206,7 +206,7 @@ fn visit_stmt_exprs(s: &mut Stmt, f: &mut dyn FnMut(&mut Expr)) {
             }
         }
         Stmt::Suspend { call, .. } => walk(call, f),
-        Stmt::Break | Stmt::Continue | Stmt::Include(..) => {}
+        Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => {}
     }
 }
 
@@ -326,7 +326,7 @@ impl Oracle<'_> {
                     || self.block_has_point(finally)
             }
             Stmt::Suspend { .. } => true,
-            Stmt::Break | Stmt::Continue | Stmt::Include(..) => false,
+            Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => false,
         }
     }
 }
@@ -490,9 +490,11 @@ impl Anf<'_> {
                 catches,
                 finally,
             } => self.try_stmt(body, catches, finally, out),
-            s @ (Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Suspend { .. }) => {
-                out.push(s)
-            }
+            s @ (Stmt::Break
+            | Stmt::Continue
+            | Stmt::Include(..)
+            | Stmt::Release(_)
+            | Stmt::Suspend { .. }) => out.push(s),
         }
     }
 
