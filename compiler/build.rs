@@ -29,6 +29,13 @@ fn main() {
     for path in ["src", "build.rs", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", guest.join(path).display());
     }
+    // The runtime is built against the written contract too.
+    for path in ["src", "Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join("abi").join(path).display()
+        );
+    }
 
     let target = "wasm32-unknown-unknown";
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());

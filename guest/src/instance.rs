@@ -52,9 +52,9 @@ const DEAD: u32 = 2;
 const WEAK_ONE: u32 = 1 << 8;
 const WEAK_MAX: u32 = u32::MAX >> 8;
 /// Callback selector: run the instance's `toString` and return its value.
-pub const CALLBACK_TO_STRING: u32 = 0;
+pub const CALLBACK_TO_STRING: u32 = nyash_abi::callback::TO_STRING;
 /// Callback selector: run the instance's `fini`.
-pub const CALLBACK_FINI: u32 = 1;
+pub const CALLBACK_FINI: u32 = nyash_abi::callback::FINI;
 
 fn layout(nfields: u32) -> Layout {
     Layout::from_size_align(16 + 16 * nfields as usize, 8).unwrap()

@@ -12,32 +12,26 @@ use crate::map::Map;
 use crate::value::Val;
 
 /// A string (`String`).
-pub const KIND_STR: u32 = 1;
+pub const KIND_STR: u32 = nyash_abi::kind::STR;
 /// An ArrayBox (`Vec<Val>`).
-pub const KIND_ARRAY: u32 = 2;
+pub const KIND_ARRAY: u32 = nyash_abi::kind::ARRAY;
 /// A MapBox ([`Map`]).
-pub const KIND_MAP: u32 = 3;
+pub const KIND_MAP: u32 = nyash_abi::kind::MAP;
 /// A user instance ([`crate::instance`]).
-pub const KIND_INSTANCE: u32 = 4;
+pub const KIND_INSTANCE: u32 = nyash_abi::kind::INSTANCE;
 /// An ErrorBox (its message, a `String`).
-pub const KIND_ERROR: u32 = 5;
+pub const KIND_ERROR: u32 = nyash_abi::kind::ERROR;
 /// A stateless builtin box (ConsoleBox, MathBox, …): the payload is its [`crate::builtins::Plain`].
-pub const KIND_PLAIN: u32 = 6;
+pub const KIND_PLAIN: u32 = nyash_abi::kind::PLAIN;
 /// A builtin box with state (TimeBox, RandomBox, FileBox, JSONBox, …): the payload is its
 /// [`crate::native::Native`].
-pub const KIND_NATIVE: u32 = 7;
+pub const KIND_NATIVE: u32 = nyash_abi::kind::NATIVE;
 
 /// Reference counts at or above this are immortal (string literals).
-pub const IMMORTAL: u32 = 1 << 30;
+pub const IMMORTAL: u32 = nyash_abi::IMMORTAL;
 
-/// The header of every object.
-#[repr(C)]
-pub struct Header {
-    /// The reference count.
-    pub rc: u32,
-    /// Kind (low 8 bits) and class id (upper 24 bits).
-    pub kind: u32,
-}
+/// The header of every object (the contract's layout).
+pub use nyash_abi::Header;
 
 /// A header followed by a Rust payload.
 #[repr(C)]

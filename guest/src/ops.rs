@@ -11,31 +11,7 @@ use crate::object::{self, new_str, KIND_ARRAY, KIND_ERROR, KIND_STR};
 use crate::value::{Val, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_OBJ, TAG_VOID};
 
 /// Operator codes shared with the compiler.
-#[allow(dead_code)]
-pub mod code {
-    /// `+`
-    pub const ADD: u32 = 0;
-    /// `-`
-    pub const SUB: u32 = 1;
-    /// `*`
-    pub const MUL: u32 = 2;
-    /// `/`
-    pub const DIV: u32 = 3;
-    /// `%`
-    pub const REM: u32 = 4;
-    /// `==`
-    pub const EQ: u32 = 5;
-    /// `!=`
-    pub const NE: u32 = 6;
-    /// `<`
-    pub const LT: u32 = 7;
-    /// `<=`
-    pub const LE: u32 = 8;
-    /// `>`
-    pub const GT: u32 = 9;
-    /// `>=`
-    pub const GE: u32 = 10;
-}
+pub use nyash_abi::op as code;
 
 /// R6: false, 0, 0.0, "", null and void are falsy; everything else is truthy.
 pub fn truthy(v: &Val) -> bool {

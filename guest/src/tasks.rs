@@ -36,10 +36,10 @@ use crate::value::Val;
 use crate::wasi;
 
 /// A FutureBox: the payload is its [`Task`].
-pub const KIND_FUTURE: u32 = 16;
+pub const KIND_FUTURE: u32 = nyash_abi::kind::FUTURE;
 
 /// `$callback` request: run (or resume) a task's function.
-const CALLBACK_RUN_TASK: u32 = 2;
+const CALLBACK_RUN_TASK: u32 = nyash_abi::callback::RUN_TASK;
 
 /// One saved function activation of a suspended task.
 struct Frame {

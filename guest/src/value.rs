@@ -1,22 +1,22 @@
 //! Owned Nyash values inside the runtime.
 //!
-//! Tags (shared with the compiler): 0 void, 1 null, 2 Bool, 3 Int, 4 Float, 5 object.
+//! Tags are the contract's (`nyash_abi::tag`): void, null, Bool, Int, Float, object.
 //! An object value's bits are a pointer to an [`crate::object::Header`].
 
 use crate::object::{self, Header};
 
 /// Tag of void (no value).
-pub const TAG_VOID: u32 = 0;
+pub const TAG_VOID: u32 = nyash_abi::tag::VOID;
 /// Tag of `null`.
-pub const TAG_NULL: u32 = 1;
+pub const TAG_NULL: u32 = nyash_abi::tag::NULL;
 /// Tag of a Bool (bits 0 or 1).
-pub const TAG_BOOL: u32 = 2;
+pub const TAG_BOOL: u32 = nyash_abi::tag::BOOL;
 /// Tag of an Int (bits are the i64).
-pub const TAG_INT: u32 = 3;
+pub const TAG_INT: u32 = nyash_abi::tag::INT;
 /// Tag of a Float (bits are the f64 bits).
-pub const TAG_FLOAT: u32 = 4;
+pub const TAG_FLOAT: u32 = nyash_abi::tag::FLOAT;
 /// Tag of a reference-counted object.
-pub const TAG_OBJ: u32 = 5;
+pub const TAG_OBJ: u32 = nyash_abi::tag::OBJ;
 
 /// An owned value: dropping it releases one reference to its object.
 pub struct Val {

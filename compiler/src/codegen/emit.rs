@@ -8,6 +8,9 @@
 //! `try` handler, or the function's unwind block, which releases the locals and returns.
 
 use std::collections::HashMap;
+use std::mem::offset_of;
+
+use nyash_abi::{callback, kind, op, tag, Header, State};
 
 use wasm_encoder::{BlockType, ConstExpr, Function, GlobalType, Instruction as I, MemArg, ValType};
 
@@ -18,32 +21,36 @@ use crate::ir::{
     BinOp, Catch, ClassId, Const, Expr, FuncId, LocalTy, Program, SiteId, Stmt, StrId,
 };
 
-const TAG_VOID: i32 = 0;
-const TAG_NULL: i32 = 1;
-const TAG_BOOL: i32 = 2;
-const TAG_INT: i32 = 3;
-const TAG_FLOAT: i32 = 4;
-const TAG_OBJ: i32 = 5;
+const TAG_VOID: i32 = tag::VOID as i32;
+const TAG_NULL: i32 = tag::NULL as i32;
+const TAG_BOOL: i32 = tag::BOOL as i32;
+const TAG_INT: i32 = tag::INT as i32;
+const TAG_FLOAT: i32 = tag::FLOAT as i32;
+const TAG_OBJ: i32 = tag::OBJ as i32;
 /// Tag of a global that has never been assigned.
-const TAG_UNSET: i32 = 0xff;
-const KIND_INSTANCE: i32 = 4;
+const TAG_UNSET: i32 = tag::UNSET as i32;
+const KIND_INSTANCE: i32 = kind::INSTANCE as i32;
 /// Deepest Nyash call nesting before `stack overflow` is raised.
 pub const MAX_DEPTH: i32 = 20_000;
 
-const OFF_PENDING: u64 = 0;
-const OFF_RET_TAG: u64 = 4;
-const OFF_DEPTH: u64 = 8;
-const OFF_RET_BITS: u64 = 16;
-const OFF_ARGS: u64 = 24;
+// Offsets in the state block, from the contract's `#[repr(C)]` layout.
+const OFF_PENDING: u64 = offset_of!(State, pending) as u64;
+const OFF_RET_TAG: u64 = offset_of!(State, ret_tag) as u64;
+const OFF_DEPTH: u64 = offset_of!(State, depth) as u64;
+const OFF_RET_BITS: u64 = offset_of!(State, ret_bits) as u64;
+const OFF_ARGS: u64 = offset_of!(State, args) as u64;
 /// Set by the runtime while a task is suspending (every resumable frame saves itself).
-const OFF_UNWINDING: u64 = 536;
+const OFF_UNWINDING: u64 = offset_of!(State, unwinding) as u64;
 /// Set by the runtime while a task is resuming (every resumable frame restores itself).
-const OFF_REWINDING: u64 = 540;
+const OFF_REWINDING: u64 = offset_of!(State, rewinding) as u64;
 /// Non-zero while code that cannot give the stack back is running (waits then block in
 /// place, running other tasks).
-const OFF_NO_UNWIND: u64 = 544;
+const OFF_NO_UNWIND: u64 = offset_of!(State, no_unwind) as u64;
+// Offsets in an object header.
+const OFF_RC: u64 = offset_of!(Header, rc) as u64;
+const OFF_KIND: u64 = offset_of!(Header, kind) as u64;
 /// `$callback` request: run a task's function.
-const CALLBACK_RUN_TASK: i32 = 2;
+const CALLBACK_RUN_TASK: i32 = callback::RUN_TASK as i32;
 
 fn mem(offset: u64, align: u32) -> MemArg {
     MemArg {
@@ -1875,18 +1882,18 @@ impl<'p> Emitter<'p> {
 
     fn binary(&mut self, f: &mut Function, cx: &mut Ctx, op: BinOp, site: SiteId) {
         let code = match op {
-            BinOp::Add => 0,
-            BinOp::Sub => 1,
-            BinOp::Mul => 2,
-            BinOp::Div => 3,
-            BinOp::Rem => 4,
-            BinOp::Eq => 5,
-            BinOp::Ne => 6,
-            BinOp::Lt => 7,
-            BinOp::Le => 8,
-            BinOp::Gt => 9,
-            BinOp::Ge => 10,
-        };
+            BinOp::Add => op::ADD,
+            BinOp::Sub => op::SUB,
+            BinOp::Mul => op::MUL,
+            BinOp::Div => op::DIV,
+            BinOp::Rem => op::REM,
+            BinOp::Eq => op::EQ,
+            BinOp::Ne => op::NE,
+            BinOp::Lt => op::LT,
+            BinOp::Le => op::LE,
+            BinOp::Gt => op::GT,
+            BinOp::Ge => op::GE,
+        } as i32;
         f.instruction(&I::LocalSet(cx.bb()));
         f.instruction(&I::LocalSet(cx.bt()));
         f.instruction(&I::LocalSet(cx.ab()));
@@ -1968,10 +1975,10 @@ impl<'p> Emitter<'p> {
                 f.instruction(&I::I32WrapI64);
                 f.instruction(&I::LocalGet(1));
                 f.instruction(&I::I32WrapI64);
-                f.instruction(&I::I32Load(mem(0, 2)));
+                f.instruction(&I::I32Load(mem(OFF_RC, 2)));
                 f.instruction(&I::I32Const(1));
                 f.instruction(&I::I32Add);
-                f.instruction(&I::I32Store(mem(0, 2)));
+                f.instruction(&I::I32Store(mem(OFF_RC, 2)));
                 f.instruction(&I::End);
                 f.instruction(&I::LocalGet(0));
                 f.instruction(&I::LocalGet(1));
@@ -2109,7 +2116,7 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::If(BlockType::Empty));
         f.instruction(&I::LocalGet(1));
         f.instruction(&I::I32WrapI64);
-        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::I32Load(mem(OFF_KIND, 2)));
         f.instruction(&I::LocalSet(class_local));
         f.instruction(&I::LocalGet(class_local));
         f.instruction(&I::I32Const(0xff));
@@ -2280,7 +2287,7 @@ impl<'p> Emitter<'p> {
         f.instruction(&I::LocalGet(obj + 1));
         f.instruction(&I::I32WrapI64);
         f.instruction(&I::LocalTee(ptr));
-        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::I32Load(mem(OFF_KIND, 2)));
         f.instruction(&I::LocalSet(class_local));
         f.instruction(&I::LocalGet(class_local));
         f.instruction(&I::I32Const(0xff));
@@ -2419,14 +2426,17 @@ impl<'p> Emitter<'p> {
         let dup = self.dup_fn();
         let drop = self.drop_fn();
         f.instruction(&I::LocalGet(0));
-        f.instruction(&I::I32Load(mem(4, 2)));
+        f.instruction(&I::I32Load(mem(OFF_KIND, 2)));
         f.instruction(&I::I32Const(8));
         f.instruction(&I::I32ShrU);
         f.instruction(&I::LocalSet(class));
         f.instruction(&I::I32Const(state));
         f.instruction(&I::I32Const(TAG_VOID));
         f.instruction(&I::I32Store(mem(OFF_RET_TAG, 2)));
-        for (which, mname) in [(0, "toString"), (1, "fini")] {
+        for (which, mname) in [
+            (callback::TO_STRING as i32, "toString"),
+            (callback::FINI as i32, "fini"),
+        ] {
             for (cid, c) in prog.classes.iter().enumerate() {
                 let Some(&m) = c.methods.get(mname) else {
                     continue;
@@ -2449,7 +2459,7 @@ impl<'p> Emitter<'p> {
                 let may = prog.functions[m as usize].may_suspend;
                 let cx = Ctx::plain();
                 self.call_maybe_waiting(&mut f, &cx, self.rt.function_count + m, may);
-                if which == 0 {
+                if which == callback::TO_STRING as i32 {
                     self.store_result(&mut f, class, bits);
                 } else {
                     // `fini`'s value is dropped here; the result slot says Void, never a

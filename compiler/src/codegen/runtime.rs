@@ -125,11 +125,104 @@ impl RuntimeInfo {
         Ok(info)
     }
 
-    /// The index of runtime function `name`.
+    /// The index of runtime function `name`, one of the contract's [`nyash_abi::EXPORTS`].
     pub fn func(&self, name: &str) -> u32 {
+        debug_assert!(
+            nyash_abi::export_named(name).is_some(),
+            "`{name}` is not in the runtime contract (abi/src/lib.rs, EXPORTS)"
+        );
         match self.functions.get(name) {
             Some(&i) => i,
             None => panic!("the guest runtime does not export `{name}`"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nyash_abi::{Ty, EXPORTS};
+    use wasmparser::ValType;
+
+    /// The signature of every exported function of `wasm`, by name.
+    fn export_signatures(wasm: &[u8]) -> HashMap<String, (Vec<Ty>, Vec<Ty>)> {
+        let ty = |t: &ValType| match t {
+            ValType::I32 => Ty::I32,
+            ValType::I64 => Ty::I64,
+            ValType::F64 => Ty::F64,
+            other => panic!("a runtime export uses {other:?}"),
+        };
+        let mut types = Vec::new();
+        let mut funcs = Vec::new();
+        let mut exports = Vec::new();
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.unwrap() {
+                Payload::TypeSection(r) => {
+                    for f in r.into_iter_err_on_gc_types() {
+                        let f = f.unwrap();
+                        types.push((
+                            f.params().iter().map(ty).collect(),
+                            f.results().iter().map(ty).collect(),
+                        ));
+                    }
+                }
+                Payload::ImportSection(r) => {
+                    for imp in r.into_imports() {
+                        if let TypeRef::Func(t) = imp.unwrap().ty {
+                            funcs.push(t);
+                        }
+                    }
+                }
+                Payload::FunctionSection(r) => funcs.extend(r.into_iter().map(|t| t.unwrap())),
+                Payload::ExportSection(r) => {
+                    for e in r {
+                        let e = e.unwrap();
+                        if e.kind == ExternalKind::Func {
+                            exports.push((e.name.to_string(), e.index));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        exports
+            .into_iter()
+            .map(|(name, f)| (name, types[funcs[f as usize] as usize].clone()))
+            .collect()
+    }
+
+    /// Every function of the written contract is exported by both builds of the runtime,
+    /// with the contract's signature, so a missing or mistyped one fails here and not in a
+    /// user's program.
+    #[test]
+    fn both_runtimes_export_the_contract() {
+        for guest in [GuestRuntime::Standard, GuestRuntime::MemoryChecking] {
+            let found = export_signatures(guest.wasm());
+            for e in EXPORTS {
+                let Some((params, results)) = found.get(e.name) else {
+                    panic!("{guest:?} runtime: `{}` is not exported", e.name);
+                };
+                assert_eq!(
+                    (params.as_slice(), results.as_slice()),
+                    (e.params, e.results),
+                    "{guest:?} runtime: signature of `{}`",
+                    e.name
+                );
+            }
+            let info = RuntimeInfo::load(guest);
+            assert_ne!(info.state_addr, 0, "{guest:?} runtime: NY_STATE not found");
+        }
+    }
+
+    /// Every `ny_*` function the runtime exports is in the contract.
+    #[test]
+    fn the_contract_lists_every_runtime_function() {
+        let found = export_signatures(GuestRuntime::Standard.wasm());
+        for name in found.keys().filter(|n| n.starts_with("ny_")) {
+            assert!(
+                nyash_abi::export_named(name).is_some(),
+                "the runtime exports `{name}`, which abi/src/lib.rs does not list"
+            );
         }
     }
 }
