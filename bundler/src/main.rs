@@ -62,11 +62,19 @@ enum Command {
         /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
+        /// Give the program only these directories (repeatable), each under a guest
+        /// name; `::ro` makes one read-only. A relative HOST is taken from the working
+        /// directory at launch. Without it: the working directory as `.`, and above.
+        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
+        dirs: Vec<String>,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
         /// The program.
         file: PathBuf,
+        /// Give the program only these directories, as `nyash bundle --dir` does.
+        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
+        dirs: Vec<String>,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -103,8 +111,8 @@ fn main() -> ExitCode {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
-    if let Command::Run { file, args } = cli.command {
-        return match run::run(&file, args) {
+    if let Command::Run { file, dirs, args } = cli.command {
+        return match run::run(&file, args, &dirs) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -156,6 +164,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             targets,
             platform,
             stub,
+            dirs,
         } => {
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
@@ -168,6 +177,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 targets,
                 platform,
                 stub,
+                dirs: bundle::parse_dirs(&dirs)?,
             })?;
             for w in written {
                 eprintln!(
