@@ -79,7 +79,8 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
         "payload_offset": bundle.location.offset,
         "payload_size": bundle.location.len,
         "sections": sections,
-        "dirs": idx.dirs.iter().map(|d| json!({
+        "deny_fs": idx.fs.deny_fs,
+        "dirs": idx.fs.dirs.iter().map(|d| json!({
             "host": d.host,
             "guest": d.guest,
             "read_only": d.read_only,
@@ -89,7 +90,11 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
 }
 
 /// The file-system policy in one line.
-fn dirs_text(dirs: &[nyash_runtime::policy::DirGrant]) -> String {
+fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
+    let dirs = &policy.dirs;
+    if policy.deny_fs {
+        return "none (--deny-fs)".into();
+    }
     if dirs.is_empty() {
         return "default: the working directory as `.`, and the host file system from it".into();
     }
@@ -122,7 +127,7 @@ fn table_text(
             "  file       {file_len} bytes; payload {} bytes at offset {}",
             bundle.location.len, bundle.location.offset
         ),
-        format!("  files      {}", dirs_text(&idx.dirs)),
+        format!("  files      {}", dirs_text(&idx.fs)),
         String::new(),
         "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
     ];

@@ -67,6 +67,9 @@ enum Command {
         /// directory at launch. Without it: the working directory as `.`, and above.
         #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
         dirs: Vec<String>,
+        /// Give the program no directory at all.
+        #[arg(long, conflicts_with = "dirs")]
+        deny_fs: bool,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
@@ -75,6 +78,9 @@ enum Command {
         /// Give the program only these directories, as `nyash bundle --dir` does.
         #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
         dirs: Vec<String>,
+        /// Give the program no directory at all.
+        #[arg(long, conflicts_with = "dirs")]
+        deny_fs: bool,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -111,8 +117,14 @@ fn main() -> ExitCode {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
-    if let Command::Run { file, dirs, args } = cli.command {
-        return match run::run(&file, args, &dirs) {
+    if let Command::Run {
+        file,
+        dirs,
+        deny_fs,
+        args,
+    } = cli.command
+    {
+        return match run::run(&file, args, &dirs, deny_fs) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -165,6 +177,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             platform,
             stub,
             dirs,
+            deny_fs,
         } => {
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
@@ -177,7 +190,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 targets,
                 platform,
                 stub,
-                dirs: bundle::parse_dirs(&dirs)?,
+                fs: bundle::fs_policy(&dirs, deny_fs)?,
             })?;
             for w in written {
                 eprintln!(

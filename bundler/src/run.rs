@@ -14,10 +14,10 @@ use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::source;
 
-/// Runs `path` with `args` and the `--dir` mappings `dirs`; returns the
-/// program's exit status.
-pub fn run(path: &Path, args: Vec<OsString>, dirs: &[String]) -> Result<i32> {
-    let dirs = crate::bundle::parse_dirs(dirs)?;
+/// Runs `path` with `args` under the file-system policy of `--dir` and
+/// `--deny-fs`; returns the program's exit status.
+pub fn run(path: &Path, args: Vec<OsString>, dirs: &[String], deny_fs: bool) -> Result<i32> {
+    let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
     let wasm = source::module_for(path)?;
     let mut config = Config::new();
     engine::configure(&mut config);
@@ -33,7 +33,7 @@ pub fn run(path: &Path, args: Vec<OsString>, dirs: &[String]) -> Result<i32> {
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
     let host = HostState::new(argv, wasi::program_env())
-        .with_dirs(&dirs)
+        .with_policy(&policy)
         .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
     match wasi::run(&engine, &module, host) {
         Ok(status) | Err(RunError::Exited(status)) => Ok(status),

@@ -12,8 +12,25 @@
 //! * With one or more mappings, the program sees exactly those directories,
 //!   each under its guest name, and nothing outside them: no path, `..` or
 //!   symlink leads out of the directory a descriptor belongs to.
+//! * With `--deny-fs`, the program sees no directory at all.
 
 use std::fmt;
+
+/// What a program may see of the host's files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsPolicy {
+    /// `--deny-fs`: no directory at all (no preopen, not even `.`).
+    pub deny_fs: bool,
+    /// `--dir` mappings, in preopen order; empty for the default.
+    pub dirs: Vec<DirGrant>,
+}
+
+impl FsPolicy {
+    /// The default: the working directory as `.`, unconfined.
+    pub fn is_default(&self) -> bool {
+        !self.deny_fs && self.dirs.is_empty()
+    }
+}
 
 /// One `--dir HOST[::GUEST[::ro]]` mapping.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -50,10 +50,10 @@ pub fn launch() -> Result<i32, Failure> {
     );
 
     let (engine, module) = choose(&opts, &bundle)?;
-    let dirs = std::mem::take(&mut bundle.index.dirs);
+    let policy = std::mem::take(&mut bundle.index.fs);
     drop(bundle);
     let host = HostState::new(std::env::args_os().collect(), wasi::program_env())
-        .with_dirs(&dirs)
+        .with_policy(&policy)
         .map_err(|m| {
             Failure::new(
                 m,

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
-use crate::policy::{DirGrant, MAX_DIRS};
+use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
 
 const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
 /// The size of the trailer at the end of the payload.
@@ -118,9 +118,9 @@ pub struct Index {
     pub stub_target: String,
     /// The sections, in file order.
     pub sections: Vec<Section>,
-    /// The directories the program is given (`--dir`), in preopen order;
-    /// empty for the default policy (format version 2 on).
-    pub dirs: Vec<DirGrant>,
+    /// The file-system policy (`--dir`, `--deny-fs`; format version 2 on;
+    /// the default for version 1).
+    pub fs: FsPolicy,
 }
 
 /// A section to be written: its description and its stored bytes.
@@ -153,21 +153,22 @@ pub fn encode(
     stub_target: &str,
     sections: &[SectionInput],
 ) -> Vec<u8> {
-    encode_with_dirs(toolchain, engine, artifact_version, stub_target, sections, &[])
+    let policy = FsPolicy::default();
+    encode_with_policy(toolchain, engine, artifact_version, stub_target, sections, &policy)
 }
 
-/// Encodes a payload: section data, index (with the `--dir` mappings) and
+/// Encodes a payload: section data, index (with the file-system policy) and
 /// trailer.
 ///
 /// The output depends only on the arguments, so bundles are reproducible.
 /// The mappings must have passed [`DirGrant::check_list`].
-pub fn encode_with_dirs(
+pub fn encode_with_policy(
     toolchain: &str,
     engine: &str,
     artifact_version: &str,
     stub_target: &str,
     sections: &[SectionInput],
-    dirs: &[DirGrant],
+    policy: &FsPolicy,
 ) -> Vec<u8> {
     let mut out = Vec::new();
     let mut entries = Vec::new();
@@ -206,9 +207,10 @@ pub fn encode_with_dirs(
         }
         index.extend_from_slice(&e.sha256);
     }
-    let count = u16::try_from(dirs.len()).expect("at most MAX_DIRS mappings");
+    index.push(policy.deny_fs as u8);
+    let count = u16::try_from(policy.dirs.len()).expect("at most MAX_DIRS mappings");
     index.extend_from_slice(&count.to_le_bytes());
-    for d in dirs {
+    for d in &policy.dirs {
         index.push(d.read_only as u8);
         put_str(&mut index, &d.host);
         put_str(&mut index, &d.guest);
@@ -313,8 +315,13 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             sha256,
         });
     }
-    let mut dirs = Vec::new();
+    let mut fs = FsPolicy::default();
     if version >= 2 {
+        fs.deny_fs = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(PayloadError::Corrupt("unknown file-system policy flags".into())),
+        };
         let count = r.u16()? as usize;
         if count > MAX_DIRS {
             return Err(PayloadError::Corrupt(format!(
@@ -333,7 +340,7 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
                 .ok()
                 .filter(|g| g.host == host && g.guest == guest)
                 .ok_or_else(|| PayloadError::Corrupt("a directory mapping is malformed".into()))?;
-            dirs.push(DirGrant { read_only, ..grant });
+            fs.dirs.push(DirGrant { read_only, ..grant });
         }
     }
     if !r.is_empty() {
@@ -342,7 +349,7 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         ));
     }
     Ok(Index {
-        dirs,
+        fs,
         format_version: version,
         toolchain,
         engine,
@@ -502,9 +509,19 @@ mod tests {
             DirGrant::parse("fs-tests.dir::/").unwrap(),
             DirGrant::parse("C:\\data::data::ro").unwrap(),
         ];
-        let payload = encode_with_dirs("t", "e", "v", "s", &[], &dirs);
-        assert_eq!(parse(&payload).unwrap().dirs, dirs);
-        assert!(parse(&sample()).unwrap().dirs.is_empty());
+        let policy = FsPolicy {
+            deny_fs: false,
+            dirs: dirs.to_vec(),
+        };
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &policy);
+        assert_eq!(parse(&payload).unwrap().fs, policy);
+        assert!(parse(&sample()).unwrap().fs.is_default());
+        let deny = FsPolicy {
+            deny_fs: true,
+            dirs: Vec::new(),
+        };
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &deny);
+        assert_eq!(parse(&payload).unwrap().fs, deny);
     }
 
     /// A version 1 payload (no policy at the end of the index) still reads,
@@ -514,7 +531,7 @@ mod tests {
         let v2 = sample();
         let trailer = v2.len() - TRAILER_LEN;
         let index_off = u64::from_le_bytes(v2[trailer + 16..][..8].try_into().unwrap()) as usize;
-        let index = &v2[index_off..trailer - 2];
+        let index = &v2[index_off..trailer - 3];
         let mut v1 = v2[..index_off].to_vec();
         v1.extend_from_slice(index);
         v1.extend_from_slice(TRAILER_MAGIC);
@@ -526,7 +543,7 @@ mod tests {
         let parsed = parse(&v1).unwrap();
         assert_eq!(parsed.format_version, 1);
         assert_eq!(parsed.sections.len(), 2);
-        assert!(parsed.dirs.is_empty());
+        assert!(parsed.fs.is_default());
     }
 
     #[test]

@@ -32,7 +32,7 @@ mod macho;
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
 pub use index::{
-    encode, encode_with_dirs, parse, Compression, Index, Section, SectionInput, SectionKind,
+    encode, encode_with_policy, parse, Compression, Index, Section, SectionInput, SectionKind,
 };
 
 /// The payload format version this build writes. Version 2 added the

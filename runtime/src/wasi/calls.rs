@@ -1010,7 +1010,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         if oflags & (OFLAGS_CREAT | OFLAGS_EXCL) == OFLAGS_CREAT | OFLAGS_EXCL {
                             return Err(EXIST);
                         }
-                        if !wants_dir && write || oflags & OFLAGS_TRUNC != 0 {
+                        if write || oflags & OFLAGS_TRUNC != 0 {
                             return Err(ISDIR);
                         }
                         let new = s.files.insert(Descriptor {
@@ -1042,6 +1042,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 }
                 if oflags & OFLAGS_CREAT != 0 && meta.is_err() {
                     s.files.get(fd)?.require(RIGHT_PATH_CREATE_FILE)?;
+                }
+                if oflags & OFLAGS_TRUNC != 0 {
+                    s.files.get(fd)?.require(RIGHT_PATH_FILESTAT_SET_SIZE)?;
                 }
                 let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0 || !write;
                 let file = open_file(&r.host, read, write, oflags, follow)
@@ -1193,9 +1196,18 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
                 let from = s.files.resolve(fd, &old, follow)?;
                 let to = s.files.resolve(new_fd, &new, false)?;
-                if from.trailing_slash || to.trailing_slash {
-                    let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
-                    return Err(if source.is_dir() { PERM } else { NOTDIR });
+                let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
+                if source.is_dir() {
+                    return Err(PERM);
+                }
+                if from.trailing_slash {
+                    return Err(NOTDIR);
+                }
+                if to.trailing_slash {
+                    return Err(match fs::symlink_metadata(&to.host) {
+                        Ok(_) => EXIST,
+                        Err(_) => NOENT,
+                    });
                 }
                 fs::hard_link(from.host, to.host).map_err(|e| errno_of(&e))
             }))

@@ -24,7 +24,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use super::abi::*;
-use crate::policy::DirGrant;
+use crate::policy::FsPolicy;
 
 /// A directory the program was given.
 pub struct Grant {
@@ -135,15 +135,15 @@ impl Files {
         files
     }
 
-    /// Replaces the preopens with the `--dir` mappings, in order, from fd 3.
-    /// Each host directory must exist now.
-    pub fn set_dirs(&mut self, dirs: &[DirGrant]) -> Result<(), String> {
-        if dirs.is_empty() {
+    /// Replaces the default preopen by the policy's: the `--dir` mappings, in
+    /// order, from fd 3 (each host directory must exist now), or none.
+    pub fn set_policy(&mut self, policy: &FsPolicy) -> Result<(), String> {
+        if policy.is_default() {
             return Ok(());
         }
         self.table.truncate(3);
         self.grants.clear();
-        for d in dirs {
+        for d in &policy.dirs {
             let host = std::fs::canonicalize(&d.host)
                 .ok()
                 .filter(|p| p.is_dir())
@@ -356,6 +356,7 @@ fn components(path: &str) -> VecDeque<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::DirGrant;
 
     #[test]
     fn confined_paths_cannot_leave_their_descriptor() {
@@ -364,8 +365,12 @@ mod tests {
         std::fs::create_dir_all(&inner).unwrap();
         let root = root.canonicalize().unwrap();
         let mut files = Files::new();
+        let dirs = vec![DirGrant::parse(&format!("{}::/", root.display())).unwrap()];
         files
-            .set_dirs(&[DirGrant::parse(&format!("{}::/", root.display())).unwrap()])
+            .set_policy(&FsPolicy {
+                deny_fs: false,
+                dirs,
+            })
             .unwrap();
         let at = |files: &mut Files, p: &str, follow: bool| {
             files.resolve(3, p, follow).map(|r| r.host)

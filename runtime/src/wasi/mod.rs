@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
 
-use crate::policy::DirGrant;
+use crate::policy::FsPolicy;
 
 pub use calls::MODULE;
 
@@ -75,12 +75,12 @@ impl HostState {
         }
     }
 
-    /// Applies the `--dir` mappings: the program then sees exactly these
-    /// directories, preopened from fd 3 in order, each confined. An empty
-    /// list keeps the default policy. Fails, with a sentence for people, if
-    /// a host directory does not exist.
-    pub fn with_dirs(mut self, dirs: &[DirGrant]) -> Result<Self, String> {
-        self.files.set_dirs(dirs)?;
+    /// Applies the file-system policy: with `--dir` mappings the program
+    /// sees exactly these directories, preopened from fd 3 in order, each
+    /// confined; with `--deny-fs`, none; otherwise the default. Fails, with a
+    /// sentence for people, if a mapped host directory does not exist.
+    pub fn with_policy(mut self, policy: &FsPolicy) -> Result<Self, String> {
+        self.files.set_policy(policy)?;
         Ok(self)
     }
 }
