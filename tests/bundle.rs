@@ -455,7 +455,7 @@ fn inspect_lists_every_section() {
     );
     let out = nyash_ok(&["inspect", &app]);
     for needle in [
-        "payload format 1",
+        "payload format 2",
         "toolchain  nyash 0.1.0",
         "wasmtime 48.0.8",
         "wasm    wasm32-wasip1",
@@ -471,8 +471,10 @@ fn inspect_lists_every_section() {
     }
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["engine"], "wasmtime 48.0.8");
+    assert_eq!(doc["deny_fs"], false);
+    assert_eq!(doc["dirs"], serde_json::json!([]));
     let sections = doc["sections"].as_array().unwrap();
     let kinds: Vec<&str> = sections
         .iter()
