@@ -100,7 +100,14 @@ fn program_reads_and_writes_files_in_the_working_directory() {
 fn paths_cannot_escape_a_mapped_working_directory() {
     let outer = TempDir::new("escape");
     let probe = outer.path("probe");
-    nyash_ok(&["bundle", &fixture("probe.wasm"), "-o", &probe, "--dir", ".::."]);
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &probe,
+        "--dir",
+        ".::.",
+    ]);
     fs::write(outer.path("secret.txt"), "secret").unwrap();
     let inner = outer.path("inner");
     fs::create_dir(&inner).unwrap();

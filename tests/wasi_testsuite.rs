@@ -34,6 +34,9 @@ const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[];
 /// How long one run may take before it is killed and counted as failed.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// One run: the test's name, the path (`native`/`wasm`) and what differed.
+type Outcome = (String, &'static str, Result<(), String>);
+
 struct Case {
     /// `rust/fd_readdir`.
     name: String,
@@ -55,7 +58,10 @@ fn suite_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("NYASH_SKIP_WASI_TESTSUITE").is_some_and(|v| v == "1") {
-        eprintln!("note: NYASH_SKIP_WASI_TESTSUITE=1 and {} is absent; skipping", dir.display());
+        eprintln!(
+            "note: NYASH_SKIP_WASI_TESTSUITE=1 and {} is absent; skipping",
+            dir.display()
+        );
         return None;
     }
     panic!(
@@ -68,7 +74,10 @@ fn suite_dir() -> Option<PathBuf> {
 fn cases(suite: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
     for language in ["assemblyscript", "c", "rust"] {
-        let dir = suite.join("tests").join(language).join("testsuite/wasm32-wasip1");
+        let dir = suite
+            .join("tests")
+            .join(language)
+            .join("testsuite/wasm32-wasip1");
         let mut wasms: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
             .map(|e| e.unwrap().path())
@@ -77,7 +86,8 @@ fn cases(suite: &Path) -> Vec<Case> {
         wasms.sort();
         for wasm in wasms {
             let stem = wasm.file_stem().unwrap().to_string_lossy().into_owned();
-            let spec: serde_json::Value = match std::fs::read_to_string(wasm.with_extension("json")) {
+            let spec: serde_json::Value = match std::fs::read_to_string(wasm.with_extension("json"))
+            {
                 Ok(text) => serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("{}: bad JSON: {e}", wasm.display())),
                 Err(_) => serde_json::json!({}),
@@ -157,7 +167,10 @@ fn run_case(case: &Case, exe: &Path, path: &str, work: &TempDir) -> Result<(), S
         Ok(out) => out.map_err(|e| e.to_string())?,
         Err(_) => {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            return Err(format!("still running after {:?}; killed", started.elapsed()));
+            return Err(format!(
+                "still running after {:?}; killed",
+                started.elapsed()
+            ));
         }
     };
     let status = out.status.code().unwrap_or(-1);
@@ -192,13 +205,18 @@ fn the_official_wasi_testsuite_passes_on_both_paths() {
     let cases = cases(&suite);
     assert_eq!(cases.len(), 72, "the suite should hold 72 tests");
     for (name, path, _) in EXPECTED_FAILURES {
-        assert!(cases.iter().any(|c| c.name == *name), "EXPECTED_FAILURES names an unknown test {name}");
-        assert!(["native", "wasm", "both"].contains(path), "{name}: bad path {path}");
+        assert!(
+            cases.iter().any(|c| c.name == *name),
+            "EXPECTED_FAILURES names an unknown test {name}"
+        );
+        assert!(
+            ["native", "wasm", "both"].contains(path),
+            "{name}: bad path {path}"
+        );
     }
     let only = std::env::var("NYASH_WASI_TESTSUITE_ONLY").ok();
 
-    // (name, path, result)
-    let results: Mutex<Vec<(String, &str, Result<(), String>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     let bundle_time = Mutex::new(Duration::ZERO);
     let run_time = Mutex::new(Duration::ZERO);
@@ -238,7 +256,10 @@ fn the_official_wasi_testsuite_passes_on_both_paths() {
                         *run_time.lock().unwrap() += t.elapsed();
                         r
                     };
-                    results.lock().unwrap().push((case.name.clone(), path, result));
+                    results
+                        .lock()
+                        .unwrap()
+                        .push((case.name.clone(), path, result));
                 }
             });
         }
@@ -249,7 +270,7 @@ fn the_official_wasi_testsuite_passes_on_both_paths() {
     let mut problems = Vec::new();
     let mut summary = String::new();
     for language in ["assemblyscript", "c", "rust", ""] {
-        let mine = |r: &&(String, &str, Result<(), String>)| r.0.starts_with(language);
+        let mine = |r: &&Outcome| r.0.starts_with(language);
         let total = results.iter().filter(mine).count() / PATHS.len();
         let passed = |path: &str| {
             results
@@ -280,5 +301,10 @@ fn the_official_wasi_testsuite_passes_on_both_paths() {
         bundle_time.into_inner().unwrap().as_secs_f64(),
         run_time.into_inner().unwrap().as_secs_f64()
     );
-    assert!(problems.is_empty(), "{} problems:\n{}\n{summary}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}\n{summary}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -101,7 +101,11 @@ fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
     let list: Vec<String> = dirs
         .iter()
         .map(|d| {
-            let access = if d.read_only { "read-only" } else { "read-write" };
+            let access = if d.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            };
             format!("{} as `{}` ({access})", d.host, d.guest)
         })
         .collect();

@@ -115,13 +115,19 @@ impl DirGrant {
     pub fn check_list(list: &[DirGrant]) -> Result<(), DirSpecError> {
         if list.len() > MAX_DIRS {
             return Err(DirSpecError {
-                message: format!("{} `--dir` mappings given; at most {MAX_DIRS} are allowed", list.len()),
+                message: format!(
+                    "{} `--dir` mappings given; at most {MAX_DIRS} are allowed",
+                    list.len()
+                ),
             });
         }
         for (i, d) in list.iter().enumerate() {
             if list[..i].iter().any(|e| e.guest == d.guest) {
                 return Err(DirSpecError {
-                    message: format!("the guest name `{}` is given by two `--dir` mappings", d.guest),
+                    message: format!(
+                        "the guest name `{}` is given by two `--dir` mappings",
+                        d.guest
+                    ),
                 });
             }
         }
@@ -146,11 +152,20 @@ mod tests {
     #[test]
     fn the_three_forms_parse() {
         let d = DirGrant::parse("fixtures").unwrap();
-        assert_eq!((d.host.as_str(), d.guest.as_str(), d.read_only), ("fixtures", "fixtures", false));
+        assert_eq!(
+            (d.host.as_str(), d.guest.as_str(), d.read_only),
+            ("fixtures", "fixtures", false)
+        );
         let d = DirGrant::parse("fs-tests.dir::/").unwrap();
-        assert_eq!((d.host.as_str(), d.guest.as_str(), d.read_only), ("fs-tests.dir", "/", false));
+        assert_eq!(
+            (d.host.as_str(), d.guest.as_str(), d.read_only),
+            ("fs-tests.dir", "/", false)
+        );
         let d = DirGrant::parse("C:\\data::/data::ro").unwrap();
-        assert_eq!((d.host.as_str(), d.guest.as_str(), d.read_only), ("C:\\data", "/data", true));
+        assert_eq!(
+            (d.host.as_str(), d.guest.as_str(), d.read_only),
+            ("C:\\data", "/data", true)
+        );
         assert_eq!(d.to_string(), "C:\\data::/data::ro");
     }
 
@@ -159,7 +174,10 @@ mod tests {
         for bad in ["", "::/", "a::", "a::b::x", "a::b::ro::c", "a\0b"] {
             assert!(DirGrant::parse(bad).is_err(), "{bad:?}");
         }
-        let twice = [DirGrant::parse("a::/").unwrap(), DirGrant::parse("b::/").unwrap()];
+        let twice = [
+            DirGrant::parse("a::/").unwrap(),
+            DirGrant::parse("b::/").unwrap(),
+        ];
         assert!(DirGrant::check_list(&twice).is_err());
     }
 }

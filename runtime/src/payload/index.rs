@@ -154,7 +154,14 @@ pub fn encode(
     sections: &[SectionInput],
 ) -> Vec<u8> {
     let policy = FsPolicy::default();
-    encode_with_policy(toolchain, engine, artifact_version, stub_target, sections, &policy)
+    encode_with_policy(
+        toolchain,
+        engine,
+        artifact_version,
+        stub_target,
+        sections,
+        &policy,
+    )
 }
 
 /// Encodes a payload: section data, index (with the file-system policy) and
@@ -320,7 +327,11 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         fs.deny_fs = match r.u8()? {
             0 => false,
             1 => true,
-            _ => return Err(PayloadError::Corrupt("unknown file-system policy flags".into())),
+            _ => {
+                return Err(PayloadError::Corrupt(
+                    "unknown file-system policy flags".into(),
+                ))
+            }
         };
         let count = r.u16()? as usize;
         if count > MAX_DIRS {

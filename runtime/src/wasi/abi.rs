@@ -109,10 +109,8 @@ pub const FILE_RIGHTS: u64 = RIGHT_FD_DATASYNC
     | RIGHT_FD_FILESTAT_SET_TIMES
     | RIGHT_POLL_FD_READWRITE;
 /// The rights that need a file opened for writing.
-pub const FILE_WRITE_RIGHTS: u64 = RIGHT_FD_DATASYNC
-    | RIGHT_FD_WRITE
-    | RIGHT_FD_ALLOCATE
-    | RIGHT_FD_FILESTAT_SET_SIZE;
+pub const FILE_WRITE_RIGHTS: u64 =
+    RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE;
 /// The rights of a file in a read-only grant.
 pub const FILE_RIGHTS_RO: u64 = FILE_RIGHTS & !FILE_WRITE_RIGHTS & !RIGHT_FD_FILESTAT_SET_TIMES;
 /// The rights of a directory descriptor.

@@ -604,7 +604,9 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         MODULE,
         "fd_readdir",
         |mut c: Ctx<'_>, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-            code(with(&mut c, |m, s| fd_readdir(m, s, fd, buf, len, cookie as u64, out)))
+            code(with(&mut c, |m, s| {
+                fd_readdir(m, s, fd, buf, len, cookie as u64, out)
+            }))
         },
     )?;
     Ok(())
@@ -850,7 +852,8 @@ fn set_path_times(
         let nofollow = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
         // SAFETY: `c_path` is a NUL-terminated string and `times` holds two
         // timespecs, as utimensat requires; both outlive the call.
-        let r = unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), times.as_ptr(), nofollow) };
+        let r =
+            unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), times.as_ptr(), nofollow) };
         if r != 0 {
             return Err(errno_of(&std::io::Error::last_os_error()));
         }
@@ -895,7 +898,14 @@ fn read_dir_sorted(dir: &std::path::Path) -> Result<Listing, Errno> {
             (entry.file_name().into_vec(), entry.ino())
         };
         #[cfg(not(unix))]
-        let (name, ino) = (entry.file_name().to_string_lossy().into_owned().into_bytes(), 0);
+        let (name, ino) = (
+            entry
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+                .into_bytes(),
+            0,
+        );
         rest.push((name, filetype, ino));
     }
     rest.sort();
@@ -952,7 +962,11 @@ fn open_file(
         if !follow {
             custom |= libc::O_NOFOLLOW;
         }
-        options.read(read || !write).write(write).custom_flags(custom).mode(0o666);
+        options
+            .read(read || !write)
+            .write(write)
+            .custom_flags(custom)
+            .mode(0o666);
     }
     #[cfg(not(unix))]
     {
@@ -1047,8 +1061,8 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     s.files.get(fd)?.require(RIGHT_PATH_FILESTAT_SET_SIZE)?;
                 }
                 let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0 || !write;
-                let file = open_file(&r.host, read, write, oflags, follow)
-                    .map_err(|e| errno_of(&e))?;
+                let file =
+                    open_file(&r.host, read, write, oflags, follow).map_err(|e| errno_of(&e))?;
                 let mut granted = rights & allowed & FILE_RIGHTS;
                 if !write {
                     granted &= !FILE_WRITE_RIGHTS;

@@ -153,7 +153,13 @@ impl Files {
                         d.host, d.guest
                     )
                 })?;
-            self.add_grant(PathBuf::from(&d.host), d.guest.clone(), d.read_only, true, Some(host));
+            self.add_grant(
+                PathBuf::from(&d.host),
+                d.guest.clone(),
+                d.read_only,
+                true,
+                Some(host),
+            );
         }
         Ok(())
     }
@@ -372,11 +378,13 @@ mod tests {
                 dirs,
             })
             .unwrap();
-        let at = |files: &mut Files, p: &str, follow: bool| {
-            files.resolve(3, p, follow).map(|r| r.host)
-        };
+        let at =
+            |files: &mut Files, p: &str, follow: bool| files.resolve(3, p, follow).map(|r| r.host);
 
-        assert_eq!(at(&mut files, "inner/x", true).unwrap(), root.join("inner/x"));
+        assert_eq!(
+            at(&mut files, "inner/x", true).unwrap(),
+            root.join("inner/x")
+        );
         assert_eq!(at(&mut files, "inner/../y", true).unwrap(), root.join("y"));
         assert_eq!(at(&mut files, "../etc/passwd", true), Err(NOTCAPABLE));
         assert_eq!(at(&mut files, "inner/../../x", true), Err(NOTCAPABLE));
@@ -396,7 +404,10 @@ mod tests {
             // Without `follow` the link itself is named (e.g. to unlink it).
             assert_eq!(at(&mut files, "pw", false).unwrap(), root.join("pw"));
             assert_eq!(at(&mut files, "ok/z", true).unwrap(), root.join("inner/z"));
-            assert_eq!(at(&mut files, "inner/up/z", true).unwrap(), root.join("inner/z"));
+            assert_eq!(
+                at(&mut files, "inner/up/z", true).unwrap(),
+                root.join("inner/z")
+            );
             assert_eq!(at(&mut files, "inner/above/x", true), Err(NOTCAPABLE));
             assert_eq!(at(&mut files, "loop", true), Err(LOOP));
             // A descriptor for `inner` cannot reach its parent either.
@@ -411,9 +422,18 @@ mod tests {
                 inheriting: DIR_RIGHTS,
                 flags: 0,
             });
-            assert_eq!(files.resolve(sub, "../y", true).map(|r| r.host), Err(NOTCAPABLE));
-            assert_eq!(files.resolve(sub, "up", false).unwrap().host, root.join("inner/up"));
-            assert_eq!(files.resolve(sub, "up/z", true).map(|r| r.host), Err(NOTCAPABLE));
+            assert_eq!(
+                files.resolve(sub, "../y", true).map(|r| r.host),
+                Err(NOTCAPABLE)
+            );
+            assert_eq!(
+                files.resolve(sub, "up", false).unwrap().host,
+                root.join("inner/up")
+            );
+            assert_eq!(
+                files.resolve(sub, "up/z", true).map(|r| r.host),
+                Err(NOTCAPABLE)
+            );
         }
         std::fs::remove_dir_all(&root).unwrap();
     }
@@ -423,7 +443,10 @@ mod tests {
         let mut files = Files::new();
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(files.resolve(3, "a/b", true).unwrap().host, cwd.join("a/b"));
-        assert_eq!(files.resolve(3, "../x", true).unwrap().host, cwd.join("../x"));
+        assert_eq!(
+            files.resolve(3, "../x", true).unwrap().host,
+            cwd.join("../x")
+        );
         #[cfg(unix)]
         assert_eq!(
             files.resolve(3, "/etc/hosts", true).unwrap().host,
