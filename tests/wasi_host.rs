@@ -203,7 +203,7 @@ fn a_missing_mapped_directory_stops_the_launcher_clearly() {
     let dir = TempDir::new("missing-dir");
     let out = run_in(&dir, &probe, &["hello"], &[]);
     assert_eq!(out.status, 125, "{out:?}");
-    assert!(out.stderr.starts_with("error: the bundle gives the program the directory `data` (as `/`), but there is no such directory here\nhint: "), "{}", out.stderr);
+    assert!(out.stderr.starts_with("error: the directory `data`, given to the program as `/` by `--dir`, does not exist here\nhint: the bundle was made with `nyash bundle --dir`"), "{}", out.stderr);
 }
 
 #[test]

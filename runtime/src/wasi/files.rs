@@ -149,7 +149,7 @@ impl Files {
                 .filter(|p| p.is_dir())
                 .ok_or_else(|| {
                     format!(
-                        "the bundle gives the program the directory `{}` (as `{}`), but there is no such directory here",
+                        "the directory `{}`, given to the program as `{}` by `--dir`, does not exist here",
                         d.host, d.guest
                     )
                 })?;
