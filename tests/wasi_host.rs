@@ -64,7 +64,10 @@ fn removing_a_tree_while_listing_it_leaves_nothing_behind() {
             .unwrap();
         }
         let out = run_in(&dir, &probe, &["rmtree", "big"], &[("NYASH_EXEC", exec)]);
-        assert_eq!(out.stdout, "removed 500 entries while listing, 0 left\n", "{exec}: {out:?}");
+        assert_eq!(
+            out.stdout, "removed 500 entries while listing, 0 left\n",
+            "{exec}: {out:?}"
+        );
     }
 }
 
