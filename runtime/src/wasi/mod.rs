@@ -19,6 +19,8 @@
 mod abi;
 mod calls;
 mod files;
+#[cfg(test)]
+mod random_calls;
 
 use std::ffi::OsString;
 use std::fmt;
