@@ -19,7 +19,7 @@ case "$arch" in
   *) echo "note: no musl launcher for $arch; the glibc launcher will be used" ;;
 esac
 
-packages=(musl-tools binutils hyperfine time)
+packages=(musl-tools binutils hyperfine time python3)
 if [ "${1:-}" = "--cross" ]; then
   rustup target add aarch64-unknown-linux-gnu x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin
   command -v cargo-zigbuild >/dev/null || python3 -m pip install --quiet ziglang cargo-zigbuild

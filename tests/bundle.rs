@@ -93,10 +93,21 @@ fn program_reads_and_writes_files_in_the_working_directory() {
     }
 }
 
+/// With `--dir .::.` the program gets the working directory and nothing
+/// above it (the default policy reaches above it, like a native program:
+/// tests/wasi_host.rs).
 #[test]
-fn paths_cannot_escape_the_working_directory() {
-    let probe = probe_bundle();
+fn paths_cannot_escape_a_mapped_working_directory() {
     let outer = TempDir::new("escape");
+    let probe = outer.path("probe");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &probe,
+        "--dir",
+        ".::.",
+    ]);
     fs::write(outer.path("secret.txt"), "secret").unwrap();
     let inner = outer.path("inner");
     fs::create_dir(&inner).unwrap();
@@ -392,7 +403,7 @@ fn another_payload_format_version_is_named() {
     assert_eq!(out.status, 125);
     assert!(
         out.stderr
-            .contains("payload format version 7, but this reader supports only version 1"),
+            .contains("payload format version 7, but this reader supports only versions 1 to 2"),
         "{}",
         out.stderr
     );
@@ -489,7 +500,7 @@ fn inspect_lists_every_section() {
     );
     let out = nyash_ok(&["inspect", &app]);
     for needle in [
-        "payload format 1",
+        "payload format 2",
         "toolchain  nyash 0.1.0",
         "wasmtime 48.0.8",
         "wasm    wasm32-wasip1",
@@ -505,8 +516,10 @@ fn inspect_lists_every_section() {
     }
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["engine"], "wasmtime 48.0.8");
+    assert_eq!(doc["deny_fs"], false);
+    assert_eq!(doc["dirs"], serde_json::json!([]));
     let sections = doc["sections"].as_array().unwrap();
     let kinds: Vec<&str> = sections
         .iter()

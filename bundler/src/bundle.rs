@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nyash_runtime::engine::{ARTIFACT_VERSION, PULLEY_TARGET, WASMTIME_VERSION};
 use nyash_runtime::payload::{self, Compression, SectionInput, SectionKind};
+use nyash_runtime::policy::{DirGrant, FsPolicy};
 use nyash_runtime::targets::NATIVE_TARGETS;
 use sha2::{Digest, Sha256};
 
@@ -53,6 +54,21 @@ pub struct Request {
     pub platform: Option<String>,
     /// `--stub PATH`, overriding the embedded launchers.
     pub stub: Option<PathBuf>,
+    /// `--dir` and `--deny-fs`: the file-system policy stored in the payload.
+    pub fs: FsPolicy,
+}
+
+/// Builds the file-system policy from `--dir` values and `--deny-fs` (for
+/// `bundle` and `run`).
+pub fn fs_policy(specs: &[String], deny_fs: bool) -> Result<FsPolicy> {
+    let hint = "write `--dir HOST::GUEST`, e.g. `--dir data::/data`, or `--dir data::/data::ro` for read-only";
+    let dirs = specs
+        .iter()
+        .map(|s| DirGrant::parse(s).map_err(|e| CliError::new(e.message).hint(hint)))
+        .collect::<Result<Vec<_>>>()?;
+    DirGrant::check_list(&dirs)
+        .map_err(|e| CliError::new(e.message).hint("give each guest name once"))?;
+    Ok(FsPolicy { deny_fs, dirs })
 }
 
 /// One executable to write.
@@ -226,12 +242,13 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         let mut sections = vec![wasm_section.clone()];
         sections.extend(job.natives.iter().map(|t| natives[t.as_str()].clone()));
         sections.push(pulley_section.clone());
-        let payload = payload::encode(
+        let payload = payload::encode_with_policy(
             &format!("nyash {}", env!("CARGO_PKG_VERSION")),
             &format!("wasmtime {WASMTIME_VERSION}"),
             ARTIFACT_VERSION,
             &job.stub.target,
             &sections,
+            &req.fs,
         );
         let exe = payload::attach(&job.stub.bytes, &payload);
         write_atomically(&job.path, &exe, true)?;

@@ -79,8 +79,37 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
         "payload_offset": bundle.location.offset,
         "payload_size": bundle.location.len,
         "sections": sections,
+        "deny_fs": idx.fs.deny_fs,
+        "dirs": idx.fs.dirs.iter().map(|d| json!({
+            "host": d.host,
+            "guest": d.guest,
+            "read_only": d.read_only,
+        })).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
+}
+
+/// The file-system policy in one line.
+fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
+    let dirs = &policy.dirs;
+    if policy.deny_fs {
+        return "none (--deny-fs)".into();
+    }
+    if dirs.is_empty() {
+        return "default: the working directory as `.`, and the host file system from it".into();
+    }
+    let list: Vec<String> = dirs
+        .iter()
+        .map(|d| {
+            let access = if d.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            };
+            format!("{} as `{}` ({access})", d.host, d.guest)
+        })
+        .collect();
+    format!("only {}", list.join(", "))
 }
 
 fn table_text(
@@ -102,6 +131,7 @@ fn table_text(
             "  file       {file_len} bytes; payload {} bytes at offset {}",
             bundle.location.len, bundle.location.offset
         ),
+        format!("  files      {}", dirs_text(&idx.fs)),
         String::new(),
         "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
     ];

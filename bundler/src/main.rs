@@ -63,6 +63,14 @@ enum Command {
         /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
+        /// Give the program only these directories (repeatable), each under a guest
+        /// name; `::ro` makes one read-only. A relative HOST is taken from the working
+        /// directory at launch. Without it: the working directory as `.`, and above.
+        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
+        dirs: Vec<String>,
+        /// Give the program no directory at all.
+        #[arg(long, conflicts_with = "dirs")]
+        deny_fs: bool,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
@@ -73,6 +81,12 @@ enum Command {
         check_memory: bool,
         /// The program.
         file: PathBuf,
+        /// Give the program only these directories, as `nyash bundle --dir` does.
+        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
+        dirs: Vec<String>,
+        /// Give the program no directory at all.
+        #[arg(long, conflicts_with = "dirs")]
+        deny_fs: bool,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -111,6 +125,8 @@ fn main() -> ExitCode {
     }
     if let Command::Run {
         file,
+        dirs,
+        deny_fs,
         args,
         check_memory,
     } = cli.command
@@ -120,7 +136,7 @@ fn main() -> ExitCode {
         } else {
             GuestRuntime::Standard
         };
-        return match run::run(&file, args, guest) {
+        return match run::run(&file, args, &dirs, deny_fs, guest) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -172,6 +188,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             targets,
             platform,
             stub,
+            dirs,
+            deny_fs,
         } => {
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
@@ -184,6 +202,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 targets,
                 platform,
                 stub,
+                fs: bundle::fs_policy(&dirs, deny_fs)?,
             })?;
             for w in written {
                 eprintln!(

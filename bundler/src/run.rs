@@ -15,9 +15,16 @@ use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::source;
 
-/// Runs `path` with `args`, linked with the `guest` runtime; returns the program's exit
-/// status.
-pub fn run(path: &Path, args: Vec<OsString>, guest: GuestRuntime) -> Result<i32> {
+/// Runs `path` with `args` under the file-system policy of `--dir` and
+/// `--deny-fs`, linked with the `guest` runtime; returns the program's exit status.
+pub fn run(
+    path: &Path,
+    args: Vec<OsString>,
+    dirs: &[String],
+    deny_fs: bool,
+    guest: GuestRuntime,
+) -> Result<i32> {
+    let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
     let wasm = source::module_with(path, guest)?;
     let mut config = Config::new();
     engine::configure(&mut config);
@@ -32,7 +39,9 @@ pub fn run(path: &Path, args: Vec<OsString>, guest: GuestRuntime) -> Result<i32>
     })?;
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
-    let host = HostState::new(argv, std::env::vars_os().collect());
+    let host = HostState::new(argv, wasi::program_env())
+        .with_policy(&policy)
+        .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
     match engine::on_program_stack(|| wasi::run(&engine, &module, host)) {
         Ok(status) | Err(RunError::Exited(status)) => Ok(status),
         Err(RunError::Trap { message, .. }) => {

@@ -4,6 +4,7 @@
 //!   every bundle section;
 //! * [`payload`]: the bundle payload format, written by the bundler and read
 //!   by the stub;
+//! * [`policy`]: the file-system policy (`--dir` mappings) a bundle carries;
 //! * [`targets`]: target triples and which artifacts run where;
 //! * [`wasi`]: the host interface a program runs against (WASI preview 1).
 //!
@@ -14,5 +15,6 @@
 
 pub mod engine;
 pub mod payload;
+pub mod policy;
 pub mod targets;
 pub mod wasi;

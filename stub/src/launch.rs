@@ -35,7 +35,7 @@ pub fn launch() -> Result<i32, Failure> {
     trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
-    let bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
+    let mut bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
     bundle.verify_all().map_err(|e| payload_failure(&path, e))?;
     trace!(
         opts,
@@ -50,8 +50,16 @@ pub fn launch() -> Result<i32, Failure> {
     );
 
     let (engine, module) = choose(&opts, &bundle)?;
+    let policy = std::mem::take(&mut bundle.index.fs);
     drop(bundle);
-    let host = HostState::new(std::env::args_os().collect(), std::env::vars_os().collect());
+    let host = HostState::new(std::env::args_os().collect(), wasi::program_env())
+        .with_policy(&policy)
+        .map_err(|m| {
+            Failure::new(
+                m,
+                &["the bundle was made with `nyash bundle --dir`; run it where that directory exists"],
+            )
+        })?;
     let linked = Instant::now();
     let ready = wasi::instantiate(&engine, &module, host);
     trace!(

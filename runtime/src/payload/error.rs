@@ -16,7 +16,7 @@ pub enum PayloadError {
     UnsupportedVersion {
         /// The version found in the file.
         found: u32,
-        /// The version this build reads.
+        /// The newest version this build reads.
         supported: u32,
     },
     /// Reading the file failed.
@@ -31,7 +31,8 @@ impl fmt::Display for PayloadError {
             PayloadError::Corrupt(detail) => write!(f, "the file is corrupt: {detail}"),
             PayloadError::UnsupportedVersion { found, supported } => write!(
                 f,
-                "the bundle uses payload format version {found}, but this reader supports only version {supported}"
+                "the bundle uses payload format version {found}, but this reader supports only versions {} to {supported}",
+                super::OLDEST_READABLE_VERSION
             ),
             PayloadError::Io(e) => write!(f, "reading the file failed: {e}"),
         }

@@ -3,7 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{PayloadError, FORMAT_VERSION};
+use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
+use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
 
 const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
 /// The size of the trailer at the end of the payload.
@@ -117,6 +118,9 @@ pub struct Index {
     pub stub_target: String,
     /// The sections, in file order.
     pub sections: Vec<Section>,
+    /// The file-system policy (`--dir`, `--deny-fs`; format version 2 on;
+    /// the default for version 1).
+    pub fs: FsPolicy,
 }
 
 /// A section to be written: its description and its stored bytes.
@@ -140,15 +144,38 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Encodes a payload: section data, index and trailer.
-///
-/// The output depends only on the arguments, so bundles are reproducible.
+/// Encodes a payload with the default file-system policy; see
+/// [`encode_with_dirs`].
 pub fn encode(
     toolchain: &str,
     engine: &str,
     artifact_version: &str,
     stub_target: &str,
     sections: &[SectionInput],
+) -> Vec<u8> {
+    let policy = FsPolicy::default();
+    encode_with_policy(
+        toolchain,
+        engine,
+        artifact_version,
+        stub_target,
+        sections,
+        &policy,
+    )
+}
+
+/// Encodes a payload: section data, index (with the file-system policy) and
+/// trailer.
+///
+/// The output depends only on the arguments, so bundles are reproducible.
+/// The mappings must have passed [`DirGrant::check_list`].
+pub fn encode_with_policy(
+    toolchain: &str,
+    engine: &str,
+    artifact_version: &str,
+    stub_target: &str,
+    sections: &[SectionInput],
+    policy: &FsPolicy,
 ) -> Vec<u8> {
     let mut out = Vec::new();
     let mut entries = Vec::new();
@@ -187,6 +214,14 @@ pub fn encode(
         }
         index.extend_from_slice(&e.sha256);
     }
+    index.push(policy.deny_fs as u8);
+    let count = u16::try_from(policy.dirs.len()).expect("at most MAX_DIRS mappings");
+    index.extend_from_slice(&count.to_le_bytes());
+    for d in &policy.dirs {
+        index.push(d.read_only as u8);
+        put_str(&mut index, &d.host);
+        put_str(&mut index, &d.guest);
+    }
 
     let index_off = out.len() as u64;
     out.extend_from_slice(&index);
@@ -215,7 +250,7 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
     }
     let mut r = Reader::new(&trailer[8..]);
     let version = r.u32()?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(PayloadError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -287,12 +322,45 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             sha256,
         });
     }
+    let mut fs = FsPolicy::default();
+    if version >= 2 {
+        fs.deny_fs = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(PayloadError::Corrupt(
+                    "unknown file-system policy flags".into(),
+                ))
+            }
+        };
+        let count = r.u16()? as usize;
+        if count > MAX_DIRS {
+            return Err(PayloadError::Corrupt(format!(
+                "the index lists {count} directory mappings, more than {MAX_DIRS}"
+            )));
+        }
+        for _ in 0..count {
+            let read_only = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(PayloadError::Corrupt("unknown directory flags".into())),
+            };
+            let host = r.string()?;
+            let guest = r.string()?;
+            let grant = DirGrant::parse(&format!("{host}::{guest}"))
+                .ok()
+                .filter(|g| g.host == host && g.guest == guest)
+                .ok_or_else(|| PayloadError::Corrupt("a directory mapping is malformed".into()))?;
+            fs.dirs.push(DirGrant { read_only, ..grant });
+        }
+    }
     if !r.is_empty() {
         return Err(PayloadError::Corrupt(
             "the section index has trailing bytes".into(),
         ));
     }
     Ok(Index {
+        fs,
         format_version: version,
         toolchain,
         engine,
@@ -444,6 +512,49 @@ mod tests {
         assert!(parse(&make(Compression::Zstd, vec![1; 8], 1 << 40)).is_err());
         assert!(parse(&make(Compression::None, vec![1; 8], 9)).is_err());
         assert!(parse(&make(Compression::Zstd, vec![1; 8], 1 << 20)).is_ok());
+    }
+
+    #[test]
+    fn directory_mappings_round_trip() {
+        let dirs = [
+            DirGrant::parse("fs-tests.dir::/").unwrap(),
+            DirGrant::parse("C:\\data::data::ro").unwrap(),
+        ];
+        let policy = FsPolicy {
+            deny_fs: false,
+            dirs: dirs.to_vec(),
+        };
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &policy);
+        assert_eq!(parse(&payload).unwrap().fs, policy);
+        assert!(parse(&sample()).unwrap().fs.is_default());
+        let deny = FsPolicy {
+            deny_fs: true,
+            dirs: Vec::new(),
+        };
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &deny);
+        assert_eq!(parse(&payload).unwrap().fs, deny);
+    }
+
+    /// A version 1 payload (no policy at the end of the index) still reads,
+    /// with the default policy.
+    #[test]
+    fn version_1_payloads_still_read() {
+        let v2 = sample();
+        let trailer = v2.len() - TRAILER_LEN;
+        let index_off = u64::from_le_bytes(v2[trailer + 16..][..8].try_into().unwrap()) as usize;
+        let index = &v2[index_off..trailer - 3];
+        let mut v1 = v2[..index_off].to_vec();
+        v1.extend_from_slice(index);
+        v1.extend_from_slice(TRAILER_MAGIC);
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&0u32.to_le_bytes());
+        v1.extend_from_slice(&(index_off as u64).to_le_bytes());
+        v1.extend_from_slice(&(index.len() as u64).to_le_bytes());
+        v1.extend_from_slice(&sha256(index));
+        let parsed = parse(&v1).unwrap();
+        assert_eq!(parsed.format_version, 1);
+        assert_eq!(parsed.sections.len(), 2);
+        assert!(parsed.fs.is_default());
     }
 
     #[test]

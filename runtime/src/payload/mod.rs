@@ -31,10 +31,17 @@ mod macho;
 
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
-pub use index::{encode, parse, Compression, Index, Section, SectionInput, SectionKind};
+pub use index::{
+    encode, encode_with_policy, parse, Compression, Index, Section, SectionInput, SectionKind,
+};
 
-/// The payload format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The payload format version this build writes. Version 2 added the
+/// file-system policy (`--dir` mappings) at the end of the index.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest payload format version this build still reads (for
+/// `nyash inspect`; a launcher only ever carries its own version).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// The name of the ELF section that holds the payload.
 pub const ELF_SECTION_NAME: &str = ".nyash";

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wasmtime::{Caller, Linker};
 
 use super::abi::*;
-use super::files::Descriptor;
+use super::files::{Descriptor, Listing, Node};
 use super::{Exit, HostState};
 
 /// The import module name of WASI preview 1.
@@ -245,17 +245,47 @@ fn poll_oneoff(
     m.put_u32(out, written)
 }
 
+/// The file or stream behind `fd` for a read: `BADF` unless it was opened
+/// for reading, `NOTCAPABLE` if the right was dropped.
+fn readable(d: &mut Descriptor) -> Result<(), Errno> {
+    match &d.node {
+        Node::File { readable: true, .. } | Node::Stdin => d.require(RIGHT_FD_READ),
+        _ => Err(BADF),
+    }
+}
+
+fn writable(d: &mut Descriptor) -> Result<(), Errno> {
+    match &d.node {
+        Node::File { writable: true, .. } | Node::Stdout | Node::Stderr => {
+            d.require(RIGHT_FD_WRITE)
+        }
+        _ => Err(BADF),
+    }
+}
+
+/// The open file behind a descriptor; `BADF` for directories and streams
+/// (`SPIPE` for streams where the caller says so).
+fn file_of(d: &mut Descriptor) -> Result<&mut fs::File, Errno> {
+    match &mut d.node {
+        Node::File { file, .. } => Ok(file),
+        Node::Dir { .. } => Err(BADF),
+        _ => Err(SPIPE),
+    }
+}
+
 fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap(
         MODULE,
         "fd_write",
         |mut c: Ctx<'_>, fd: i32, iovs: i32, len: i32, out: i32| {
             code(with(&mut c, |m, s| {
+                let d = s.files.get(fd)?;
+                writable(d)?;
                 let mut data = Vec::new();
                 for (buf, n) in m.iovecs(iovs, len)? {
                     data.extend_from_slice(m.slice(buf, n)?);
                 }
-                write_all(s.files.get(fd)?, &data)?;
+                write_all(d, &data)?;
                 m.put_u32(out, data.len() as u32)
             }))
         },
@@ -265,9 +295,11 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_read",
         |mut c: Ctx<'_>, fd: i32, iovs: i32, len: i32, out: i32| {
             code(with(&mut c, |m, s| {
+                let d = s.files.get(fd)?;
+                readable(d)?;
                 let target = m.iovecs(iovs, len)?.into_iter().find(|&(_, n)| n > 0);
                 let n = match target {
-                    Some((buf, n)) => read_some(s.files.get(fd)?, m.slice_mut(buf, n)?)?,
+                    Some((buf, n)) => read_some(d, m.slice_mut(buf, n)?)?,
                     None => 0,
                 };
                 m.put_u32(out, n as u32)
@@ -279,7 +311,13 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_pread",
         |mut c: Ctx<'_>, fd: i32, iovs: i32, len: i32, offset: i64, out: i32| {
             code(with(&mut c, |m, s| {
-                let file = file_of(s.files.get(fd)?)?;
+                let d = s.files.get(fd)?;
+                readable(d)?;
+                d.require(RIGHT_FD_SEEK)?;
+                let file = file_of(d)?;
+                if offset < 0 {
+                    return Err(INVAL);
+                }
                 let mut total = 0usize;
                 let mut at = offset as u64;
                 for (buf, n) in m.iovecs(iovs, len)? {
@@ -299,7 +337,13 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_pwrite",
         |mut c: Ctx<'_>, fd: i32, iovs: i32, len: i32, offset: i64, out: i32| {
             code(with(&mut c, |m, s| {
-                let file = file_of(s.files.get(fd)?)?;
+                let d = s.files.get(fd)?;
+                writable(d)?;
+                d.require(RIGHT_FD_SEEK)?;
+                let file = file_of(d)?;
+                if offset < 0 {
+                    return Err(INVAL);
+                }
                 let mut data = Vec::new();
                 for (buf, n) in m.iovecs(iovs, len)? {
                     data.extend_from_slice(m.slice(buf, n)?);
@@ -314,22 +358,35 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_seek",
         |mut c: Ctx<'_>, fd: i32, offset: i64, whence: i32, out: i32| {
             code(with(&mut c, |m, s| {
+                let d = s.files.get(fd)?;
                 let pos = match whence {
-                    0 => SeekFrom::Start(offset as u64),
+                    0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| INVAL)?),
                     1 => SeekFrom::Current(offset),
                     2 => SeekFrom::End(offset),
                     _ => return Err(INVAL),
                 };
-                let file = file_of(s.files.get(fd)?)?;
-                let at = file.seek(pos).map_err(|e| errno_of(&e))?;
+                let needed = if whence == 1 && offset == 0 {
+                    RIGHT_FD_TELL
+                } else {
+                    RIGHT_FD_SEEK
+                };
+                if matches!(d.node, Node::Stdin | Node::Stdout | Node::Stderr) {
+                    return Err(SPIPE);
+                }
+                d.require(needed)?;
+                let at = file_of(d)?.seek(pos).map_err(|e| errno_of(&e))?;
                 m.put_u64(out, at)
             }))
         },
     )?;
     l.func_wrap(MODULE, "fd_tell", |mut c: Ctx<'_>, fd: i32, out: i32| {
         code(with(&mut c, |m, s| {
-            let file = file_of(s.files.get(fd)?)?;
-            let at = file.stream_position().map_err(|e| errno_of(&e))?;
+            let d = s.files.get(fd)?;
+            if matches!(d.node, Node::Stdin | Node::Stdout | Node::Stderr) {
+                return Err(SPIPE);
+            }
+            d.require(RIGHT_FD_TELL)?;
+            let at = file_of(d)?.stream_position().map_err(|e| errno_of(&e))?;
             m.put_u64(out, at)
         }))
     })?;
@@ -341,25 +398,53 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_renumber",
         |mut c: Ctx<'_>, from: i32, to: i32| code(with(&mut c, |_, s| s.files.renumber(from, to))),
     )?;
-    for name in ["fd_sync", "fd_datasync"] {
-        l.func_wrap(MODULE, name, |mut c: Ctx<'_>, fd: i32| {
-            code(with(&mut c, |_, s| match s.files.get(fd)? {
-                Descriptor::File { file, .. } => file.sync_all().map_err(|e| errno_of(&e)),
-                _ => Err(INVAL),
+    for (name, right) in [
+        ("fd_sync", RIGHT_FD_SYNC),
+        ("fd_datasync", RIGHT_FD_DATASYNC),
+    ] {
+        l.func_wrap(MODULE, name, move |mut c: Ctx<'_>, fd: i32| {
+            code(with(&mut c, |_, s| {
+                let d = s.files.get(fd)?;
+                match &d.node {
+                    Node::File { file, .. } => {
+                        d.require(right)?;
+                        file.sync_all().map_err(|e| errno_of(&e))
+                    }
+                    Node::Dir { .. } if right == RIGHT_FD_SYNC => Ok(()),
+                    Node::Dir { .. } => Err(BADF),
+                    _ => Err(INVAL),
+                }
             }))
         })?;
     }
     l.func_wrap(
         MODULE,
         "fd_advise",
-        |mut c: Ctx<'_>, fd: i32, _off: i64, _len: i64, _advice: i32| {
-            code(with(&mut c, |_, s| s.files.get(fd).map(drop)))
+        |mut c: Ctx<'_>, fd: i32, offset: i64, len: i64, advice: i32| {
+            code(with(&mut c, |_, s| {
+                let d = s.files.get(fd)?;
+                if !matches!(d.node, Node::File { .. }) {
+                    return Err(BADF);
+                }
+                if !(0..=5).contains(&advice) || offset < 0 || len < 0 {
+                    return Err(INVAL);
+                }
+                d.require(RIGHT_FD_ADVISE)
+            }))
         },
     )?;
     l.func_wrap(
         MODULE,
         "fd_allocate",
-        |_: Ctx<'_>, _fd: i32, _off: i64, _len: i64| NOTSUP as i32,
+        |mut c: Ctx<'_>, fd: i32, _off: i64, _len: i64| {
+            code(with(&mut c, |_, s| {
+                let d = s.files.get(fd)?;
+                if !matches!(d.node, Node::File { .. }) {
+                    return Err(BADF);
+                }
+                Err(NOTSUP)
+            }))
+        },
     )?;
     l.func_wrap(
         MODULE,
@@ -367,18 +452,20 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, out: i32| {
             code(with(&mut c, |m, s| {
                 let d = s.files.get(fd)?;
-                let (filetype, append) = match d {
-                    Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => {
-                        (FILETYPE_CHARACTER_DEVICE, false)
-                    }
-                    Descriptor::Dir { .. } => (FILETYPE_DIRECTORY, false),
-                    Descriptor::File { append, .. } => (FILETYPE_REGULAR_FILE, *append),
+                let (filetype, rights) = match &d.node {
+                    Node::Stdin | Node::Stdout | Node::Stderr => stream_type(fd, d.rights),
+                    Node::Dir { .. } => (FILETYPE_DIRECTORY, d.rights),
+                    Node::File { file, .. } => (
+                        file.metadata()
+                            .map_or(FILETYPE_REGULAR_FILE, |m| filetype_of(m.file_type())),
+                        d.rights,
+                    ),
                 };
                 let mut stat = [0u8; 24];
                 stat[0] = filetype;
-                stat[2..4].copy_from_slice(&(append as u16 * FDFLAGS_APPEND as u16).to_le_bytes());
-                stat[8..16].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
-                stat[16..24].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
+                stat[2..4].copy_from_slice(&d.flags.to_le_bytes());
+                stat[8..16].copy_from_slice(&rights.to_le_bytes());
+                stat[16..24].copy_from_slice(&d.inheriting.to_le_bytes());
                 m.put(out, &stat)
             }))
         },
@@ -388,20 +475,32 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_fdstat_set_flags",
         |mut c: Ctx<'_>, fd: i32, flags: i32| {
             code(with(&mut c, |_, s| {
-                s.files.get(fd)?;
-                if flags == 0 {
-                    Ok(())
-                } else {
-                    Err(NOTSUP)
+                let d = s.files.get(fd)?;
+                let flags = u16::try_from(flags).map_err(|_| INVAL)?;
+                if flags & !FDFLAGS_ALL != 0 {
+                    return Err(INVAL);
                 }
+                d.require(RIGHT_FD_FDSTAT_SET_FLAGS)?;
+                d.flags = flags;
+                Ok(())
             }))
         },
     )?;
     l.func_wrap(
         MODULE,
         "fd_fdstat_set_rights",
-        |mut c: Ctx<'_>, fd: i32, _base: i64, _inheriting: i64| {
-            code(with(&mut c, |_, s| s.files.get(fd).map(drop)))
+        |mut c: Ctx<'_>, fd: i32, base: i64, inheriting: i64| {
+            code(with(&mut c, |_, s| {
+                let d = s.files.get(fd)?;
+                let (base, inheriting) = (base as u64, inheriting as u64);
+                // Rights can only be dropped, never gained.
+                if base & !d.rights != 0 || inheriting & !d.inheriting != 0 {
+                    return Err(NOTCAPABLE);
+                }
+                d.rights = base;
+                d.inheriting = inheriting;
+                Ok(())
+            }))
         },
     )?;
     l.func_wrap(
@@ -409,18 +508,19 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_filestat_get",
         |mut c: Ctx<'_>, fd: i32, out: i32| {
             code(with(&mut c, |m, s| {
-                let stat = match s.files.get(fd)? {
-                    Descriptor::File { file, .. } => {
-                        let meta = file.metadata().map_err(|e| errno_of(&e))?;
-                        filestat(&meta)
+                let d = s.files.get(fd)?;
+                d.require(RIGHT_FD_FILESTAT_GET)?;
+                let stat = match &d.node {
+                    Node::File { file, .. } => {
+                        filestat(&file.metadata().map_err(|e| errno_of(&e))?)
                     }
-                    Descriptor::Dir { .. } => {
-                        let path = s.files.dir_path(fd)?;
+                    Node::Dir { .. } => {
+                        let (path, _) = s.files.dir(fd)?;
                         filestat(&fs::metadata(path).map_err(|e| errno_of(&e))?)
                     }
                     _ => {
                         let mut stat = [0u8; 64];
-                        stat[16] = FILETYPE_CHARACTER_DEVICE;
+                        stat[16] = stream_type(fd, 0).0;
                         stat
                     }
                 };
@@ -433,9 +533,15 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_filestat_set_size",
         |mut c: Ctx<'_>, fd: i32, size: i64| {
             code(with(&mut c, |_, s| {
-                file_of(s.files.get(fd)?)?
-                    .set_len(size as u64)
-                    .map_err(|e| errno_of(&e))
+                let d = s.files.get(fd)?;
+                match &d.node {
+                    Node::File { writable: true, .. } => {}
+                    Node::File { .. } | Node::Dir { .. } => return Err(BADF),
+                    _ => return Err(SPIPE),
+                }
+                d.require(RIGHT_FD_FILESTAT_SET_SIZE)?;
+                let size = u64::try_from(size).map_err(|_| INVAL)?;
+                file_of(d)?.set_len(size).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -444,9 +550,17 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_filestat_set_times",
         |mut c: Ctx<'_>, fd: i32, atim: i64, mtim: i64, flags: i32| {
             code(with(&mut c, |_, s| {
-                let file = file_of(s.files.get(fd)?)?;
-                file.set_times(file_times(atim, mtim, flags))
-                    .map_err(|e| errno_of(&e))
+                let times = file_times(atim, mtim, flags)?;
+                let d = s.files.get(fd)?;
+                d.require(RIGHT_FD_FILESTAT_SET_TIMES)?;
+                match &d.node {
+                    Node::File { file, .. } => file.set_times(times).map_err(|e| errno_of(&e)),
+                    Node::Dir { .. } => {
+                        let (path, _) = s.files.dir(fd)?;
+                        set_path_times(&path, true, atim, mtim, flags)
+                    }
+                    _ => Err(SPIPE),
+                }
             }))
         },
     )?;
@@ -454,8 +568,8 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         MODULE,
         "fd_prestat_get",
         |mut c: Ctx<'_>, fd: i32, out: i32| {
-            code(with(&mut c, |m, s| match s.files.get(fd)? {
-                Descriptor::Dir {
+            code(with(&mut c, |m, s| match &s.files.get(fd)?.node {
+                Node::Dir {
                     preopen: Some(name),
                     ..
                 } => {
@@ -471,8 +585,8 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         MODULE,
         "fd_prestat_dir_name",
         |mut c: Ctx<'_>, fd: i32, buf: i32, len: i32| {
-            code(with(&mut c, |m, s| match s.files.get(fd)? {
-                Descriptor::Dir {
+            code(with(&mut c, |m, s| match &s.files.get(fd)?.node {
+                Node::Dir {
                     preopen: Some(name),
                     ..
                 } => {
@@ -491,65 +605,103 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "fd_readdir",
         |mut c: Ctx<'_>, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
             code(with(&mut c, |m, s| {
-                let dir = s.files.dir_path(fd)?;
-                let listing = read_dir_sorted(&dir)?;
-                let mut bytes = Vec::new();
-                for (i, (name, filetype, ino)) in
-                    listing.iter().enumerate().skip(cookie as u64 as usize)
-                {
-                    bytes.extend_from_slice(&(i as u64 + 1).to_le_bytes());
-                    bytes.extend_from_slice(&ino.to_le_bytes());
-                    bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
-                    bytes.extend_from_slice(&[*filetype, 0, 0, 0]);
-                    bytes.extend_from_slice(name.as_bytes());
-                    if bytes.len() >= len as u32 as usize {
-                        break;
-                    }
-                }
-                bytes.truncate(len as u32 as usize);
-                m.put(buf, &bytes)?;
-                m.put_u32(out, bytes.len() as u32)
+                fd_readdir(m, s, fd, buf, len, cookie as u64, out)
             }))
         },
     )?;
     Ok(())
 }
 
-const ALL_RIGHTS: u64 = (1 << 30) - 1;
+/// The type and rights of a standard stream: a character device without
+/// seek rights when it is a terminal (so wasi-libc's `isatty` is true),
+/// otherwise of unknown type.
+fn stream_type(fd: i32, rights: u64) -> (u8, u64) {
+    use std::io::IsTerminal;
+    let terminal = match fd {
+        0 => std::io::stdin().is_terminal(),
+        1 => std::io::stdout().is_terminal(),
+        _ => std::io::stderr().is_terminal(),
+    };
+    if terminal {
+        (FILETYPE_CHARACTER_DEVICE, rights)
+    } else {
+        (FILETYPE_UNKNOWN, rights)
+    }
+}
+
+/// `fd_readdir`: entries from the directory's snapshot. The cookie of an
+/// entry is its position + 1 in the snapshot; cookie 0 takes a fresh one.
+fn fd_readdir(
+    m: &mut GuestMemory<'_>,
+    s: &mut HostState,
+    fd: i32,
+    buf: i32,
+    len: i32,
+    cookie: u64,
+    out: i32,
+) -> Result<(), Errno> {
+    let d = s.files.get(fd)?;
+    if !matches!(d.node, Node::Dir { .. }) {
+        return Err(NOTDIR);
+    }
+    d.require(RIGHT_FD_READDIR)?;
+    let (path, _) = s.files.dir(fd)?;
+    let Node::Dir { listing, .. } = &mut s.files.get(fd)?.node else {
+        return Err(NOTDIR);
+    };
+    if cookie == 0 || listing.is_none() {
+        *listing = Some(read_dir_sorted(&path)?);
+    }
+    let entries = &listing.as_ref().expect("set above").entries;
+    let limit = len as u32 as usize;
+    let mut bytes = Vec::new();
+    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+    for (i, (name, filetype, ino)) in entries.iter().enumerate().skip(start) {
+        bytes.extend_from_slice(&(i as u64 + 1).to_le_bytes());
+        bytes.extend_from_slice(&ino.to_le_bytes());
+        bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&[*filetype, 0, 0, 0]);
+        bytes.extend_from_slice(name);
+        if bytes.len() >= limit {
+            break;
+        }
+    }
+    bytes.truncate(limit);
+    m.put(buf, &bytes)?;
+    m.put_u32(out, bytes.len() as u32)
+}
 
 fn write_all(d: &mut Descriptor, data: &[u8]) -> Result<(), Errno> {
-    let result = match d {
-        Descriptor::Stdout => {
+    let append = d.flags & FDFLAGS_APPEND != 0;
+    let result = match &mut d.node {
+        Node::Stdout => {
             let mut out = std::io::stdout().lock();
             out.write_all(data).and_then(|()| out.flush())
         }
-        Descriptor::Stderr => std::io::stderr().lock().write_all(data),
-        Descriptor::File { file, .. } => file.write_all(data),
-        Descriptor::Stdin => return Err(BADF),
-        Descriptor::Dir { .. } => return Err(ISDIR),
-    };
-    result.map_err(|e| errno_of(&e))
-}
-
-fn read_some(d: &mut Descriptor, buf: &mut [u8]) -> Result<usize, Errno> {
-    let result = match d {
-        Descriptor::Stdin => {
-            flush_stdout();
-            std::io::stdin().lock().read(buf)
+        Node::Stderr => std::io::stderr().lock().write_all(data),
+        Node::File { file, .. } => {
+            // APPEND is kept as a flag, not as O_APPEND, so that
+            // `fd_fdstat_set_flags` can turn it on and off.
+            if append {
+                file.seek(SeekFrom::End(0)).map_err(|e| errno_of(&e))?;
+            }
+            file.write_all(data)
         }
-        Descriptor::File { file, .. } => file.read(buf),
-        Descriptor::Dir { .. } => return Err(ISDIR),
         _ => return Err(BADF),
     };
     result.map_err(|e| errno_of(&e))
 }
 
-fn file_of(d: &mut Descriptor) -> Result<&mut fs::File, Errno> {
-    match d {
-        Descriptor::File { file, .. } => Ok(file),
-        Descriptor::Dir { .. } => Err(ISDIR),
-        _ => Err(SPIPE),
-    }
+fn read_some(d: &mut Descriptor, buf: &mut [u8]) -> Result<usize, Errno> {
+    let result = match &mut d.node {
+        Node::Stdin => {
+            flush_stdout();
+            std::io::stdin().lock().read(buf)
+        }
+        Node::File { file, .. } => file.read(buf),
+        _ => return Err(BADF),
+    };
+    result.map_err(|e| errno_of(&e))
 }
 
 fn read_at(file: &fs::File, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
@@ -579,6 +731,19 @@ fn write_at(file: &fs::File, data: &[u8], offset: u64) -> Result<(), Errno> {
 }
 
 fn filetype_of(t: fs::FileType) -> u8 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_block_device() {
+            return FILETYPE_BLOCK_DEVICE;
+        }
+        if t.is_char_device() {
+            return FILETYPE_CHARACTER_DEVICE;
+        }
+        if t.is_socket() {
+            return FILETYPE_SOCKET_STREAM;
+        }
+    }
     if t.is_symlink() {
         FILETYPE_SYMBOLIC_LINK
     } else if t.is_dir() {
@@ -598,12 +763,15 @@ fn nanos(t: std::io::Result<SystemTime>) -> u64 {
 
 fn filestat(meta: &fs::Metadata) -> [u8; 64] {
     #[cfg(unix)]
-    let (dev, ino, nlink) = {
+    let (dev, ino, nlink, ctime) = {
         use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino(), meta.nlink())
+        let ctime = (meta.ctime() as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(meta.ctime_nsec() as u64);
+        (meta.dev(), meta.ino(), meta.nlink(), ctime)
     };
     #[cfg(not(unix))]
-    let (dev, ino, nlink) = (0u64, 0u64, 1u64);
+    let (dev, ino, nlink, ctime) = (0u64, 0u64, 1u64, nanos(meta.modified()));
     let mut stat = [0u8; 64];
     stat[0..8].copy_from_slice(&dev.to_le_bytes());
     stat[8..16].copy_from_slice(&ino.to_le_bytes());
@@ -612,45 +780,205 @@ fn filestat(meta: &fs::Metadata) -> [u8; 64] {
     stat[32..40].copy_from_slice(&meta.len().to_le_bytes());
     stat[40..48].copy_from_slice(&nanos(meta.accessed()).to_le_bytes());
     stat[48..56].copy_from_slice(&nanos(meta.modified()).to_le_bytes());
-    stat[56..64].copy_from_slice(&nanos(meta.modified()).to_le_bytes());
+    stat[56..64].copy_from_slice(&ctime.to_le_bytes());
     stat
 }
 
-fn file_times(atim: i64, mtim: i64, flags: i32) -> fs::FileTimes {
-    let at = |ns: i64| UNIX_EPOCH + Duration::from_nanos(ns as u64);
-    let mut times = fs::FileTimes::new();
-    if flags & 1 != 0 {
-        times = times.set_accessed(at(atim));
-    } else if flags & 2 != 0 {
-        times = times.set_accessed(SystemTime::now());
+/// Checks `fst_flags`: a time may be given or "now", not both.
+fn check_fst_flags(flags: i32) -> Result<(), Errno> {
+    let both = |v: i32, now: i32| flags & v != 0 && flags & now != 0;
+    if flags & !0xf != 0
+        || both(FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW)
+        || both(FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW)
+    {
+        return Err(INVAL);
     }
-    if flags & 4 != 0 {
-        times = times.set_modified(at(mtim));
-    } else if flags & 8 != 0 {
-        times = times.set_modified(SystemTime::now());
-    }
-    times
+    Ok(())
 }
 
-/// Directory entries sorted by name, so listings are deterministic.
-fn read_dir_sorted(dir: &std::path::Path) -> Result<Vec<(String, u8, u64)>, Errno> {
-    let mut list = vec![
-        (".".to_string(), FILETYPE_DIRECTORY, 0),
-        ("..".to_string(), FILETYPE_DIRECTORY, 0),
+fn file_times(atim: i64, mtim: i64, flags: i32) -> Result<fs::FileTimes, Errno> {
+    check_fst_flags(flags)?;
+    let at = |ns: i64| UNIX_EPOCH + Duration::from_nanos(ns as u64);
+    let mut times = fs::FileTimes::new();
+    if flags & FSTFLAGS_ATIM != 0 {
+        times = times.set_accessed(at(atim));
+    } else if flags & FSTFLAGS_ATIM_NOW != 0 {
+        times = times.set_accessed(SystemTime::now());
+    }
+    if flags & FSTFLAGS_MTIM != 0 {
+        times = times.set_modified(at(mtim));
+    } else if flags & FSTFLAGS_MTIM_NOW != 0 {
+        times = times.set_modified(SystemTime::now());
+    }
+    Ok(times)
+}
+
+/// Sets the times of `path` itself (a final symlink only with `follow`),
+/// for files and directories alike, without opening it.
+fn set_path_times(
+    path: &std::path::Path,
+    follow: bool,
+    atim: i64,
+    mtim: i64,
+    flags: i32,
+) -> Result<(), Errno> {
+    check_fst_flags(flags)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let spec = |value: i64, set: i32, now: i32| {
+            if flags & set != 0 {
+                libc::timespec {
+                    tv_sec: (value as u64 / 1_000_000_000) as libc::time_t,
+                    tv_nsec: (value as u64 % 1_000_000_000) as _,
+                }
+            } else if flags & now != 0 {
+                libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: libc::UTIME_NOW,
+                }
+            } else {
+                libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: libc::UTIME_OMIT,
+                }
+            }
+        };
+        let times = [
+            spec(atim, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW),
+            spec(mtim, FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW),
+        ];
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| INVAL)?;
+        let nofollow = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+        // SAFETY: `c_path` is a NUL-terminated string and `times` holds two
+        // timespecs, as utimensat requires; both outlive the call.
+        let r =
+            unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), times.as_ptr(), nofollow) };
+        if r != 0 {
+            return Err(errno_of(&std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = follow;
+        let times = file_times(atim, mtim, flags)?;
+        let file = fs::File::open(path).map_err(|e| errno_of(&e))?;
+        file.set_times(times).map_err(|e| errno_of(&e))
+    }
+}
+
+/// A directory's entries for a listing: `.` and `..` first, then the
+/// entries sorted by name (deterministic), with their inode numbers.
+fn read_dir_sorted(dir: &std::path::Path) -> Result<Listing, Errno> {
+    let ino_of = |p: &std::path::Path| -> u64 {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(p).map_or(0, |m| m.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = p;
+            0
+        }
+    };
+    let mut entries = vec![
+        (b".".to_vec(), FILETYPE_DIRECTORY, ino_of(dir)),
+        (b"..".to_vec(), FILETYPE_DIRECTORY, ino_of(&dir.join(".."))),
     ];
     let mut rest = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| errno_of(&e))? {
         let entry = entry.map_err(|e| errno_of(&e))?;
         let filetype = entry.file_type().map_or(FILETYPE_UNKNOWN, filetype_of);
-        rest.push((
-            entry.file_name().to_string_lossy().into_owned(),
-            filetype,
+        #[cfg(unix)]
+        let (name, ino) = {
+            use std::os::unix::ffi::OsStringExt;
+            use std::os::unix::fs::DirEntryExt;
+            (entry.file_name().into_vec(), entry.ino())
+        };
+        #[cfg(not(unix))]
+        let (name, ino) = (
+            entry
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+                .into_bytes(),
             0,
-        ));
+        );
+        rest.push((name, filetype, ino));
     }
     rest.sort();
-    list.extend(rest);
-    Ok(list)
+    entries.extend(rest);
+    Ok(Listing { entries })
+}
+
+/// Fails with `NOTDIR` unless `fd` is a directory, with `ROFS` when its
+/// grant is read-only, and with `NOTCAPABLE` when it lacks `right`.
+fn may_change(s: &mut HostState, fd: i32, right: u64) -> Result<(), Errno> {
+    let (_, grant) = s.files.dir(fd)?;
+    if s.files.read_only(grant) {
+        return Err(ROFS);
+    }
+    s.files.get(fd)?.require(right)
+}
+
+/// The descriptor `fd` must be a directory with `right`.
+fn may_look(s: &mut HostState, fd: i32, right: u64) -> Result<(), Errno> {
+    let d = s.files.get(fd)?;
+    if !matches!(d.node, Node::Dir { .. }) {
+        return Err(NOTDIR);
+    }
+    d.require(right)
+}
+
+/// Opens a file for `path_open` with exactly the POSIX open flags asked for
+/// (create or truncate without write access included, which std's
+/// `OpenOptions` refuses).
+fn open_file(
+    host: &std::path::Path,
+    read: bool,
+    write: bool,
+    oflags: i32,
+    follow: bool,
+) -> std::io::Result<fs::File> {
+    let creat = oflags & OFLAGS_CREAT != 0;
+    let excl = oflags & OFLAGS_EXCL != 0;
+    let trunc = oflags & OFLAGS_TRUNC != 0;
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut custom = 0;
+        if creat {
+            custom |= libc::O_CREAT;
+        }
+        if creat && excl {
+            custom |= libc::O_EXCL;
+        }
+        if trunc {
+            custom |= libc::O_TRUNC;
+        }
+        if !follow {
+            custom |= libc::O_NOFOLLOW;
+        }
+        options
+            .read(read || !write)
+            .write(write)
+            .custom_flags(custom)
+            .mode(0o666);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = follow;
+        options
+            .read(read || !write)
+            .write(write || creat || trunc)
+            .create(creat && !excl)
+            .create_new(creat && excl)
+            .truncate(trunc);
+    }
+    options.open(host)
 }
 
 fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -664,47 +992,94 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          path_len: i32,
          oflags: i32,
          rights: i64,
-         _inheriting: i64,
+         inheriting: i64,
          fdflags: i32,
          out: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, path_len)?;
+                may_look(s, fd, RIGHT_PATH_OPEN)?;
+                let fdflags = u16::try_from(fdflags).map_err(|_| INVAL)?;
+                if fdflags & !FDFLAGS_ALL != 0 || oflags & !0xf != 0 {
+                    return Err(INVAL);
+                }
+                let parent = s.files.get(fd)?;
+                let (allowed, allowed_inheriting) = (parent.inheriting, parent.inheriting);
                 let follow = dirflags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let host = s.files.resolve(fd, &name, follow)?;
-                // Without SYMLINK_FOLLOW a final symlink is never opened:
-                // `metadata` below would follow it, to a file or a directory
-                // that may lie outside the sandbox.
-                if !follow
-                    && host
-                        .symlink_metadata()
-                        .is_ok_and(|m| m.file_type().is_symlink())
-                {
-                    return Err(LOOP);
-                }
-                let write = rights & RIGHTS_FD_WRITE != 0;
-                let is_dir = fs::metadata(&host).map(|m| m.is_dir()).unwrap_or(false);
-                if oflags & OFLAGS_DIRECTORY != 0 || (is_dir && !write) {
-                    if !is_dir {
-                        return Err(if host.exists() { NOTDIR } else { NOENT });
+                let r = s.files.resolve(fd, &name, follow)?;
+                let read_only = s.files.read_only(r.grant);
+                let meta = if follow || r.trailing_slash {
+                    fs::metadata(&r.host)
+                } else {
+                    fs::symlink_metadata(&r.host)
+                };
+                let rights = rights as u64;
+                let write = rights & FILE_WRITE_RIGHTS != 0;
+                let wants_dir = oflags & OFLAGS_DIRECTORY != 0;
+                if let Ok(meta) = &meta {
+                    if meta.file_type().is_symlink() {
+                        // Not followed: a final symlink is never opened.
+                        return Err(if wants_dir { NOTDIR } else { LOOP });
                     }
-                    let new = s.files.insert(Descriptor::Dir {
-                        host,
-                        preopen: None,
-                    });
-                    return m.put_u32(out, new as u32);
+                    if meta.is_dir() {
+                        if oflags & (OFLAGS_CREAT | OFLAGS_EXCL) == OFLAGS_CREAT | OFLAGS_EXCL {
+                            return Err(EXIST);
+                        }
+                        if write || oflags & OFLAGS_TRUNC != 0 {
+                            return Err(ISDIR);
+                        }
+                        let new = s.files.insert(Descriptor {
+                            node: Node::Dir {
+                                host: r.host,
+                                grant: r.grant,
+                                preopen: None,
+                                listing: None,
+                            },
+                            rights: rights & allowed & DIR_RIGHTS,
+                            inheriting: inheriting as u64 & allowed_inheriting,
+                            flags: fdflags,
+                        });
+                        return m.put_u32(out, new as u32);
+                    }
+                    if wants_dir || r.trailing_slash {
+                        return Err(NOTDIR);
+                    }
+                } else if let Err(e) = &meta {
+                    if wants_dir && oflags & OFLAGS_CREAT == 0 || r.trailing_slash {
+                        return Err(errno_of(e));
+                    }
                 }
-                let append = fdflags & FDFLAGS_APPEND != 0;
-                let read = rights & RIGHTS_FD_READ != 0 || !write;
-                let file = OpenOptions::new()
-                    .read(read)
-                    .write(write && !append)
-                    .append(append)
-                    .create(oflags & OFLAGS_CREAT != 0 && oflags & OFLAGS_EXCL == 0)
-                    .create_new(oflags & OFLAGS_CREAT != 0 && oflags & OFLAGS_EXCL != 0)
-                    .truncate(oflags & OFLAGS_TRUNC != 0)
-                    .open(&host)
-                    .map_err(|e| errno_of(&e))?;
-                let new = s.files.insert(Descriptor::File { file, append });
+                if wants_dir {
+                    return Err(INVAL);
+                }
+                if read_only && (write || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0) {
+                    return Err(ROFS);
+                }
+                if oflags & OFLAGS_CREAT != 0 && meta.is_err() {
+                    s.files.get(fd)?.require(RIGHT_PATH_CREATE_FILE)?;
+                }
+                if oflags & OFLAGS_TRUNC != 0 {
+                    s.files.get(fd)?.require(RIGHT_PATH_FILESTAT_SET_SIZE)?;
+                }
+                let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0 || !write;
+                let file =
+                    open_file(&r.host, read, write, oflags, follow).map_err(|e| errno_of(&e))?;
+                let mut granted = rights & allowed & FILE_RIGHTS;
+                if !write {
+                    granted &= !FILE_WRITE_RIGHTS;
+                }
+                if !read {
+                    granted &= !RIGHT_FD_READ;
+                }
+                let new = s.files.insert(Descriptor {
+                    node: Node::File {
+                        file,
+                        readable: read,
+                        writable: write,
+                    },
+                    rights: granted,
+                    inheriting: inheriting as u64 & allowed_inheriting,
+                    flags: fdflags,
+                });
                 m.put_u32(out, new as u32)
             }))
         },
@@ -715,14 +1090,19 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, flags: i32, path: i32, len: i32, out: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                may_look(s, fd, RIGHT_PATH_FILESTAT_GET)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let host = s.files.resolve(fd, &name, follow)?;
-                let meta = if follow {
-                    fs::metadata(&host)
+                let r = s.files.resolve(fd, &name, follow)?;
+                let meta = if follow || r.trailing_slash {
+                    fs::metadata(&r.host)
                 } else {
-                    fs::symlink_metadata(&host)
+                    fs::symlink_metadata(&r.host)
                 };
-                m.put(out, &filestat(&meta.map_err(|e| errno_of(&e))?))
+                let meta = meta.map_err(|e| errno_of(&e))?;
+                if r.trailing_slash && !meta.is_dir() {
+                    return Err(NOTDIR);
+                }
+                m.put(out, &filestat(&meta))
             }))
         },
     )?;
@@ -739,15 +1119,11 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          fst: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
-                let host = s
-                    .files
-                    .resolve(fd, &name, flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0)?;
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&host)
-                    .map_err(|e| errno_of(&e))?;
-                file.set_times(file_times(atim, mtim, fst))
-                    .map_err(|e| errno_of(&e))
+                check_fst_flags(fst)?;
+                may_change(s, fd, RIGHT_PATH_FILESTAT_SET_TIMES)?;
+                let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
+                let r = s.files.resolve(fd, &name, follow)?;
+                set_path_times(&r.host, follow, atim, mtim, fst)
             }))
         },
     )?;
@@ -756,8 +1132,10 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_create_directory",
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
-                let host = s.files.resolve(fd, &m.path(path, len)?, false)?;
-                fs::create_dir(host).map_err(|e| errno_of(&e))
+                let name = m.path(path, len)?;
+                may_change(s, fd, RIGHT_PATH_CREATE_DIRECTORY)?;
+                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                fs::create_dir(r.host).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -766,8 +1144,14 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_remove_directory",
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
-                let host = s.files.resolve(fd, &m.path(path, len)?, false)?;
-                fs::remove_dir(host).map_err(|e| errno_of(&e))
+                let name = m.path(path, len)?;
+                may_change(s, fd, RIGHT_PATH_REMOVE_DIRECTORY)?;
+                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                match fs::symlink_metadata(&r.host) {
+                    Ok(meta) if !meta.is_dir() => return Err(NOTDIR),
+                    _ => {}
+                }
+                fs::remove_dir(r.host).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -776,11 +1160,17 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_unlink_file",
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
-                let host = s.files.resolve(fd, &m.path(path, len)?, false)?;
-                if host.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                let name = m.path(path, len)?;
+                may_change(s, fd, RIGHT_PATH_UNLINK_FILE)?;
+                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                let meta = fs::symlink_metadata(&r.host).map_err(|e| errno_of(&e))?;
+                if meta.is_dir() {
                     return Err(ISDIR);
                 }
-                fs::remove_file(host).map_err(|e| errno_of(&e))
+                if name.ends_with('/') {
+                    return Err(NOTDIR);
+                }
+                fs::remove_file(r.host).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -789,9 +1179,16 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_rename",
         |mut c: Ctx<'_>, fd: i32, old: i32, old_len: i32, new_fd: i32, new: i32, new_len: i32| {
             code(with(&mut c, |m, s| {
-                let from = s.files.resolve(fd, &m.path(old, old_len)?, false)?;
-                let to = s.files.resolve(new_fd, &m.path(new, new_len)?, false)?;
-                fs::rename(from, to).map_err(|e| errno_of(&e))
+                let (old, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                may_change(s, fd, RIGHT_PATH_RENAME_SOURCE)?;
+                may_change(s, new_fd, RIGHT_PATH_RENAME_TARGET)?;
+                let from = s.files.resolve(fd, old.trim_end_matches('/'), false)?;
+                let to = s.files.resolve(new_fd, new.trim_end_matches('/'), false)?;
+                let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
+                if (old.ends_with('/') || new.ends_with('/')) && !source.is_dir() {
+                    return Err(NOTDIR);
+                }
+                fs::rename(from.host, to.host).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -800,16 +1197,33 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_link",
         |mut c: Ctx<'_>,
          fd: i32,
-         _flags: i32,
+         flags: i32,
          old: i32,
          old_len: i32,
          new_fd: i32,
          new: i32,
          new_len: i32| {
             code(with(&mut c, |m, s| {
-                let from = s.files.resolve(fd, &m.path(old, old_len)?, false)?;
-                let to = s.files.resolve(new_fd, &m.path(new, new_len)?, false)?;
-                fs::hard_link(from, to).map_err(|e| errno_of(&e))
+                let (old, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                may_look(s, fd, RIGHT_PATH_LINK_SOURCE)?;
+                may_change(s, new_fd, RIGHT_PATH_LINK_TARGET)?;
+                let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
+                let from = s.files.resolve(fd, &old, follow)?;
+                let to = s.files.resolve(new_fd, &new, false)?;
+                let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
+                if source.is_dir() {
+                    return Err(PERM);
+                }
+                if from.trailing_slash {
+                    return Err(NOTDIR);
+                }
+                if to.trailing_slash {
+                    return Err(match fs::symlink_metadata(&to.host) {
+                        Ok(_) => EXIST,
+                        Err(_) => NOENT,
+                    });
+                }
+                fs::hard_link(from.host, to.host).map_err(|e| errno_of(&e))
             }))
         },
     )?;
@@ -818,8 +1232,10 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "path_readlink",
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
             code(with(&mut c, |m, s| {
-                let host = s.files.resolve(fd, &m.path(path, len)?, false)?;
-                let target = fs::read_link(host).map_err(|e| errno_of(&e))?;
+                let name = m.path(path, len)?;
+                may_look(s, fd, RIGHT_PATH_READLINK)?;
+                let r = s.files.resolve(fd, &name, false)?;
+                let target = fs::read_link(r.host).map_err(|e| errno_of(&e))?;
                 let text = target.to_string_lossy();
                 let bytes = &text.as_bytes()[..text.len().min(buf_len as u32 as usize)];
                 m.put(buf, bytes)?;
@@ -827,37 +1243,83 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             }))
         },
     )?;
-    // Creating symlinks could point outside the sandbox; it is refused.
     l.func_wrap(
         MODULE,
         "path_symlink",
-        |_: Ctx<'_>, _old: i32, _old_len: i32, _fd: i32, _new: i32, _new_len: i32| PERM as i32,
+        |mut c: Ctx<'_>, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
+            code(with(&mut c, |m, s| {
+                let (target, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                may_change(s, fd, RIGHT_PATH_SYMLINK)?;
+                if target.contains('\0') {
+                    return Err(INVAL);
+                }
+                let link = s.files.resolve(fd, new.trim_end_matches('/'), false)?;
+                // In a confined grant an absolute target could only point
+                // outside it; a relative one is checked whenever it is used.
+                if s.files.grants[link.grant].confined && target.starts_with('/') {
+                    return Err(NOTCAPABLE);
+                }
+                if new.ends_with('/') {
+                    return Err(match fs::symlink_metadata(&link.host) {
+                        Ok(_) => EXIST,
+                        Err(_) => NOENT,
+                    });
+                }
+                make_symlink(&target, &link.host)
+            }))
+        },
     )?;
     Ok(())
+}
+
+fn make_symlink(target: &str, link: &std::path::Path) -> Result<(), Errno> {
+    #[cfg(unix)]
+    let r = std::os::unix::fs::symlink(target, link);
+    #[cfg(windows)]
+    let r = {
+        let resolved = link.parent().map(|p| p.join(target));
+        if resolved.is_some_and(|p| p.is_dir()) {
+            std::os::windows::fs::symlink_dir(target, link)
+        } else {
+            std::os::windows::fs::symlink_file(target, link)
+        }
+    };
+    r.map_err(|e| errno_of(&e))
+}
+
+/// The socket functions: nyash opens no sockets, so every descriptor is
+/// either unknown (`BADF`) or not a socket (`NOTSOCK`).
+fn not_a_socket(s: &mut HostState, fd: i32) -> i32 {
+    match s.files.get(fd) {
+        Ok(_) => NOTSOCK as i32,
+        Err(e) => e as i32,
+    }
 }
 
 fn define_unsupported(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap(
         MODULE,
         "sock_accept",
-        |_: Ctx<'_>, _fd: i32, _flags: i32, _out: i32| NOSYS as i32,
+        |mut c: Ctx<'_>, fd: i32, _flags: i32, _out: i32| not_a_socket(c.data_mut(), fd),
     )?;
     l.func_wrap(
         MODULE,
         "sock_recv",
-        |_: Ctx<'_>, _fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32, _oflags: i32| {
-            NOSYS as i32
+        |mut c: Ctx<'_>, fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32, _oflags: i32| {
+            not_a_socket(c.data_mut(), fd)
         },
     )?;
     l.func_wrap(
         MODULE,
         "sock_send",
-        |_: Ctx<'_>, _fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32| NOSYS as i32,
+        |mut c: Ctx<'_>, fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32| {
+            not_a_socket(c.data_mut(), fd)
+        },
     )?;
     l.func_wrap(
         MODULE,
         "sock_shutdown",
-        |_: Ctx<'_>, _fd: i32, _how: i32| NOSYS as i32,
+        |mut c: Ctx<'_>, fd: i32, _how: i32| not_a_socket(c.data_mut(), fd),
     )?;
     Ok(())
 }

@@ -1,82 +1,216 @@
-//! The guest's file descriptors and the directory sandbox.
+//! The guest's file descriptors, the directories it is given, and path
+//! resolution.
 //!
-//! The guest is given one directory, the working directory, preopened as
-//! fd 3 under the name `.`. Every path the guest names is resolved relative
-//! to a directory descriptor and must stay inside that preopened root:
+//! Every directory descriptor belongs to a *grant*: a host directory the
+//! program was given (a preopen). Two kinds exist (`crate::policy`):
 //!
-//! * absolute paths are refused (`NOTCAPABLE`);
-//! * `..` is applied lexically and may not climb above the root;
-//! * the directory that will contain the target is canonicalised (which
-//!   resolves every symlink on the way) and must lie inside the root;
-//! * a final symlink is followed only when the guest asks for it, and only
-//!   if its canonical target lies inside the root; otherwise it is refused.
+//! * the **default** grant, the working directory preopened as `.`, is not
+//!   confined: a path is joined to the descriptor's host path and the host
+//!   resolves it, so `..` may climb above the working directory and an
+//!   absolute path names a host path, as for a native program;
+//! * a **mapped** grant (`--dir HOST::GUEST`) is confined: [`Files::resolve`]
+//!   walks the path one component at a time, following symlinks itself, and
+//!   refuses (`NOTCAPABLE`) any step that would leave the directory
+//!   descriptor the path is relative to: an absolute path, a `..` above it,
+//!   or a symlink whose target does.
 //!
-//! The checks run before each operation; a host process that swaps
-//! directories for symlinks concurrently could race them. That is accepted
-//! for a sandbox whose job is to stop programs from escaping by accident or
-//! by crafted paths, not to contain a hostile host.
+//! The walk checks each step before the operation runs; a host process that
+//! swaps a directory for a symlink concurrently could race it. That is
+//! accepted: the confinement stops programs from leaving their grant by
+//! accident or by crafted paths, not a hostile host (docs/host-abi.md).
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
-use super::abi::{Errno, BADF, NOENT, NOTCAPABLE, NOTDIR};
+use super::abi::*;
+use crate::policy::FsPolicy;
 
-/// One open descriptor.
-pub enum Descriptor {
+/// A directory the program was given.
+pub struct Grant {
+    /// The host directory as the policy names it (empty: the working
+    /// directory).
+    spec: PathBuf,
+    /// Its host path, determined on first use.
+    host: Option<PathBuf>,
+    /// Only reading is allowed below it.
+    pub read_only: bool,
+    /// Paths may not leave the descriptor they are relative to.
+    pub confined: bool,
+}
+
+/// A snapshot of a directory's entries, taken when a listing starts (cookie
+/// 0) and reused while it goes on, so removing entries during the listing
+/// skips none and each call costs only the entries it returns.
+pub struct Listing {
+    /// `(name, file type, inode)`, `.` and `..` first, then sorted by name.
+    pub entries: Vec<(Vec<u8>, u8, u64)>,
+}
+
+/// What a descriptor refers to.
+pub enum Node {
     Stdin,
     Stdout,
     Stderr,
-    /// A directory, by its canonical host path.
+    /// A directory, by host path.
     Dir {
         host: PathBuf,
+        grant: usize,
         /// The name given to the guest for a preopened directory.
-        preopen: Option<&'static str>,
+        preopen: Option<String>,
+        listing: Option<Listing>,
     },
     /// An open file.
     File {
         file: File,
-        append: bool,
+        readable: bool,
+        writable: bool,
     },
 }
 
-/// The descriptor table and the sandbox root.
-pub struct Files {
-    table: Vec<Option<Descriptor>>,
-    root: Option<PathBuf>,
+/// One open descriptor: what it is, its rights and its flags.
+pub struct Descriptor {
+    pub node: Node,
+    /// `fs_rights_base`: what the descriptor may be used for.
+    pub rights: u64,
+    /// `fs_rights_inheriting`: what descriptors opened from it may get.
+    pub inheriting: u64,
+    /// `fdflags` (`APPEND`, `NONBLOCK`, …), as set by the program.
+    pub flags: u16,
 }
 
-impl Files {
-    /// Standard streams on 0–2 and the working directory on 3.
-    pub fn new() -> Self {
-        Files {
-            table: vec![
-                Some(Descriptor::Stdin),
-                Some(Descriptor::Stdout),
-                Some(Descriptor::Stderr),
-                // The host path is filled in on first use (see `root`), so
-                // that programs that never touch files pay nothing for it.
-                Some(Descriptor::Dir {
-                    host: PathBuf::new(),
-                    preopen: Some("."),
-                }),
-            ],
-            root: None,
+impl Descriptor {
+    fn stream(node: Node, rights: u64) -> Descriptor {
+        Descriptor {
+            node,
+            rights,
+            inheriting: 0,
+            flags: 0,
         }
     }
 
-    /// The canonical working directory: the sandbox root.
-    fn root(&mut self) -> Result<PathBuf, Errno> {
-        if self.root.is_none() {
-            let cwd = std::env::current_dir().map_err(|_| NOENT)?;
-            let canonical = cwd.canonicalize().map_err(|_| NOENT)?;
-            if let Some(Some(Descriptor::Dir { host, .. })) = self.table.get_mut(3) {
-                if host.as_os_str().is_empty() {
-                    *host = canonical.clone();
-                }
-            }
-            self.root = Some(canonical);
+    /// Fails with `NOTCAPABLE` unless every right in `needed` is held.
+    pub fn require(&self, needed: u64) -> Result<(), Errno> {
+        if self.rights & needed == needed {
+            Ok(())
+        } else {
+            Err(NOTCAPABLE)
         }
-        Ok(self.root.clone().expect("set above"))
+    }
+}
+
+/// A path resolved to the host.
+pub struct Resolved {
+    /// The host path. Unless the lookup followed it, a final symlink is
+    /// named itself.
+    pub host: PathBuf,
+    /// The grant it lies in.
+    pub grant: usize,
+    /// The guest path ended in `/`: the target must be a directory.
+    pub trailing_slash: bool,
+}
+
+/// How many symlinks one lookup may follow before it gives `LOOP`.
+const MAX_SYMLINKS: usize = 40;
+
+/// The descriptor table and the grants.
+pub struct Files {
+    table: Vec<Option<Descriptor>>,
+    pub grants: Vec<Grant>,
+}
+
+impl Files {
+    /// Standard streams on 0–2 and the working directory as `.` on 3 (the
+    /// default policy).
+    pub fn new() -> Self {
+        let mut files = Files {
+            table: vec![
+                Some(Descriptor::stream(Node::Stdin, STDIN_RIGHTS)),
+                Some(Descriptor::stream(Node::Stdout, STDOUT_RIGHTS)),
+                Some(Descriptor::stream(Node::Stderr, STDOUT_RIGHTS)),
+            ],
+            grants: Vec::new(),
+        };
+        files.add_grant(PathBuf::new(), ".".into(), false, false, None);
+        files
+    }
+
+    /// Replaces the default preopen by the policy's: the `--dir` mappings, in
+    /// order, from fd 3 (each host directory must exist now), or none.
+    pub fn set_policy(&mut self, policy: &FsPolicy) -> Result<(), String> {
+        if policy.is_default() {
+            return Ok(());
+        }
+        self.table.truncate(3);
+        self.grants.clear();
+        for d in &policy.dirs {
+            let host = std::fs::canonicalize(&d.host)
+                .ok()
+                .filter(|p| p.is_dir())
+                .ok_or_else(|| {
+                    format!(
+                        "the directory `{}`, given to the program as `{}` by `--dir`, does not exist here",
+                        d.host, d.guest
+                    )
+                })?;
+            self.add_grant(
+                PathBuf::from(&d.host),
+                d.guest.clone(),
+                d.read_only,
+                true,
+                Some(host),
+            );
+        }
+        Ok(())
+    }
+
+    fn add_grant(
+        &mut self,
+        spec: PathBuf,
+        name: String,
+        read_only: bool,
+        confined: bool,
+        host: Option<PathBuf>,
+    ) {
+        let grant = self.grants.len();
+        self.grants.push(Grant {
+            spec,
+            host: host.clone(),
+            read_only,
+            confined,
+        });
+        let rights = if read_only { DIR_RIGHTS_RO } else { DIR_RIGHTS };
+        self.table.push(Some(Descriptor {
+            node: Node::Dir {
+                // Filled in on first use (see `grant_host`), so that programs
+                // that never touch files pay nothing for it.
+                host: host.unwrap_or_default(),
+                grant,
+                preopen: Some(name),
+                listing: None,
+            },
+            rights,
+            inheriting: if read_only {
+                DIR_RIGHTS_RO | FILE_RIGHTS_RO
+            } else {
+                DIR_RIGHTS | FILE_RIGHTS
+            },
+            flags: 0,
+        }));
+    }
+
+    /// The host path of grant `g`.
+    fn grant_host(&mut self, g: usize) -> Result<PathBuf, Errno> {
+        let grant = self.grants.get_mut(g).ok_or(BADF)?;
+        if grant.host.is_none() {
+            let cwd = if grant.spec.as_os_str().is_empty() {
+                std::env::current_dir().map_err(|_| NOENT)?
+            } else {
+                grant.spec.clone()
+            };
+            grant.host = Some(cwd);
+        }
+        Ok(grant.host.clone().expect("set above"))
     }
 
     pub fn get(&mut self, fd: i32) -> Result<&mut Descriptor, Errno> {
@@ -87,9 +221,9 @@ impl Files {
     }
 
     pub fn insert(&mut self, d: Descriptor) -> i32 {
-        if let Some(free) = self.table.iter().skip(4).position(Option::is_none) {
-            self.table[free + 4] = Some(d);
-            (free + 4) as i32
+        if let Some(free) = self.table.iter().skip(3).position(Option::is_none) {
+            self.table[free + 3] = Some(d);
+            (free + 3) as i32
         } else {
             self.table.push(Some(d));
             (self.table.len() - 1) as i32
@@ -107,116 +241,216 @@ impl Files {
     pub fn renumber(&mut self, from: i32, to: i32) -> Result<(), Errno> {
         self.get(from)?;
         self.get(to)?;
-        let d = self.table[from as usize].take();
-        self.table[to as usize] = d;
+        let d = self.table[from as u32 as usize].take();
+        self.table[to as u32 as usize] = d;
         Ok(())
     }
 
-    /// The host path of directory descriptor `fd`.
-    pub fn dir_path(&mut self, fd: i32) -> Result<PathBuf, Errno> {
-        self.root()?;
-        match self.get(fd)? {
-            Descriptor::Dir { host, .. } => Ok(host.clone()),
+    /// The host path and grant of directory descriptor `fd`.
+    pub fn dir(&mut self, fd: i32) -> Result<(PathBuf, usize), Errno> {
+        let grant = match &self.get(fd)?.node {
+            Node::Dir { grant, .. } => *grant,
+            _ => return Err(NOTDIR),
+        };
+        let root = self.grant_host(grant)?;
+        match &mut self.get(fd)?.node {
+            Node::Dir { host, .. } => {
+                if host.as_os_str().is_empty() {
+                    *host = root;
+                }
+                Ok((host.clone(), grant))
+            }
             _ => Err(NOTDIR),
         }
     }
 
-    /// Resolves `path` relative to directory descriptor `fd`, keeping it
-    /// inside the sandbox. With `follow`, a final symlink is replaced by its
-    /// (checked) target; without it, the link itself is named.
-    pub fn resolve(&mut self, fd: i32, path: &str, follow: bool) -> Result<PathBuf, Errno> {
-        let root = self.root()?;
-        let base = self.dir_path(fd)?;
+    /// Whether grant `g` is read-only.
+    pub fn read_only(&self, g: usize) -> bool {
+        self.grants.get(g).is_some_and(|g| g.read_only)
+    }
+
+    /// Resolves `path` relative to directory descriptor `fd`. With `follow`,
+    /// a final symlink is replaced by its target; without it, the link itself
+    /// is named. In a confined grant the result never lies outside `fd`'s
+    /// directory.
+    pub fn resolve(&mut self, fd: i32, path: &str, follow: bool) -> Result<Resolved, Errno> {
+        let (base, grant) = self.dir(fd)?;
         if path.contains('\0') {
-            return Err(super::abi::INVAL);
+            return Err(INVAL);
         }
-        let relative_base = base.strip_prefix(&root).map_err(|_| NOTCAPABLE)?;
-        let mut parts: Vec<String> = relative_base
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        for component in Path::new(path).components() {
-            match component {
-                Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    parts.pop().ok_or(NOTCAPABLE)?;
-                }
-                Component::RootDir | Component::Prefix(_) => return Err(NOTCAPABLE),
+        if path.is_empty() {
+            return Err(NOENT);
+        }
+        let trailing_slash = path.ends_with('/');
+        let host = if self.grants[grant].confined {
+            walk(base, path, follow || trailing_slash)?
+        } else {
+            // The host resolves everything; an absolute path replaces the base.
+            let mut host = base.join(path);
+            if trailing_slash && !host.as_os_str().to_string_lossy().ends_with('/') {
+                host.as_mut_os_string().push("/");
             }
-        }
-        let Some(last) = parts.pop() else {
-            return Ok(root);
+            host
         };
-        let mut parent = root.clone();
-        parent.extend(&parts);
-        let parent = parent
-            .canonicalize()
-            .map_err(|e| super::abi::errno_of(&e))?;
-        if !parent.starts_with(&root) {
-            return Err(NOTCAPABLE);
-        }
-        let target = parent.join(&last);
-        let is_link = target
-            .symlink_metadata()
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        if is_link && follow {
-            let resolved = target.canonicalize().map_err(|_| NOTCAPABLE)?;
-            if !resolved.starts_with(&root) {
+        Ok(Resolved {
+            host,
+            grant,
+            trailing_slash,
+        })
+    }
+}
+
+/// Resolves `path` beneath `base` one component at a time, following
+/// symlinks here so that none leads out (`NOTCAPABLE`).
+fn walk(base: PathBuf, path: &str, follow_last: bool) -> Result<PathBuf, Errno> {
+    if path.starts_with('/') {
+        return Err(NOTCAPABLE);
+    }
+    let mut queue: VecDeque<String> = components(path);
+    let mut current = base;
+    let mut depth = 0usize;
+    let mut links = 0usize;
+    while let Some(name) = queue.pop_front() {
+        if name == ".." {
+            if depth == 0 {
                 return Err(NOTCAPABLE);
             }
-            return Ok(resolved);
+            current.pop();
+            depth -= 1;
+            continue;
         }
-        Ok(target)
+        let last = queue.is_empty();
+        let next = current.join(&name);
+        if last && !follow_last {
+            return Ok(next);
+        }
+        match std::fs::symlink_metadata(&next) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && last => return Ok(next),
+            Err(e) => return Err(errno_of(&e)),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(LOOP);
+                }
+                let target = std::fs::read_link(&next).map_err(|e| errno_of(&e))?;
+                let target = target.to_str().ok_or(ILSEQ)?;
+                if target.starts_with('/') || target.is_empty() {
+                    return Err(NOTCAPABLE);
+                }
+                for c in components(target).into_iter().rev() {
+                    queue.push_front(c);
+                }
+            }
+            Ok(meta) if meta.is_dir() => {
+                current = next;
+                depth += 1;
+            }
+            Ok(_) if last => return Ok(next),
+            Ok(_) => return Err(NOTDIR),
+        }
     }
+    Ok(current)
+}
+
+fn components(path: &str) -> VecDeque<String> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .map(String::from)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::DirGrant;
 
     #[test]
-    fn paths_cannot_leave_the_root() {
+    fn confined_paths_cannot_leave_their_descriptor() {
         let root = std::env::temp_dir().join(format!("nyash-sandbox-{}", std::process::id()));
         let inner = root.join("inner");
         std::fs::create_dir_all(&inner).unwrap();
         let root = root.canonicalize().unwrap();
-        let mut files = Files {
-            table: Files::new().table,
-            root: Some(root.clone()),
-        };
-        files.table[3] = Some(Descriptor::Dir {
-            host: root.clone(),
-            preopen: Some("."),
-        });
+        let mut files = Files::new();
+        let dirs = vec![DirGrant::parse(&format!("{}::/", root.display())).unwrap()];
+        files
+            .set_policy(&FsPolicy {
+                deny_fs: false,
+                dirs,
+            })
+            .unwrap();
+        let at =
+            |files: &mut Files, p: &str, follow: bool| files.resolve(3, p, follow).map(|r| r.host);
 
         assert_eq!(
-            files.resolve(3, "inner/x", true).unwrap(),
+            at(&mut files, "inner/x", true).unwrap(),
             root.join("inner/x")
         );
-        assert_eq!(
-            files.resolve(3, "inner/../y", true).unwrap(),
-            root.join("y")
-        );
-        assert_eq!(files.resolve(3, "../etc/passwd", true), Err(NOTCAPABLE));
-        assert_eq!(files.resolve(3, "inner/../../x", true), Err(NOTCAPABLE));
-        assert_eq!(files.resolve(3, "/etc/passwd", true), Err(NOTCAPABLE));
+        assert_eq!(at(&mut files, "inner/../y", true).unwrap(), root.join("y"));
+        assert_eq!(at(&mut files, "../etc/passwd", true), Err(NOTCAPABLE));
+        assert_eq!(at(&mut files, "inner/../../x", true), Err(NOTCAPABLE));
+        assert_eq!(at(&mut files, "/etc/passwd", true), Err(NOTCAPABLE));
+        assert_eq!(at(&mut files, "missing/x", true), Err(NOENT));
 
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc", root.join("out")).unwrap();
             std::os::unix::fs::symlink("/etc/passwd", root.join("pw")).unwrap();
             std::os::unix::fs::symlink("inner", root.join("ok")).unwrap();
-            assert_eq!(files.resolve(3, "out/passwd", true), Err(NOTCAPABLE));
-            assert_eq!(files.resolve(3, "pw", true), Err(NOTCAPABLE));
+            std::os::unix::fs::symlink("../inner", inner.join("up")).unwrap();
+            std::os::unix::fs::symlink("../..", inner.join("above")).unwrap();
+            std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
+            assert_eq!(at(&mut files, "out/passwd", true), Err(NOTCAPABLE));
+            assert_eq!(at(&mut files, "pw", true), Err(NOTCAPABLE));
             // Without `follow` the link itself is named (e.g. to unlink it).
-            assert_eq!(files.resolve(3, "pw", false).unwrap(), root.join("pw"));
+            assert_eq!(at(&mut files, "pw", false).unwrap(), root.join("pw"));
+            assert_eq!(at(&mut files, "ok/z", true).unwrap(), root.join("inner/z"));
             assert_eq!(
-                files.resolve(3, "ok/z", true).unwrap(),
+                at(&mut files, "inner/up/z", true).unwrap(),
                 root.join("inner/z")
+            );
+            assert_eq!(at(&mut files, "inner/above/x", true), Err(NOTCAPABLE));
+            assert_eq!(at(&mut files, "loop", true), Err(LOOP));
+            // A descriptor for `inner` cannot reach its parent either.
+            let sub = files.insert(Descriptor {
+                node: Node::Dir {
+                    host: root.join("inner"),
+                    grant: 0,
+                    preopen: None,
+                    listing: None,
+                },
+                rights: DIR_RIGHTS,
+                inheriting: DIR_RIGHTS,
+                flags: 0,
+            });
+            assert_eq!(
+                files.resolve(sub, "../y", true).map(|r| r.host),
+                Err(NOTCAPABLE)
+            );
+            assert_eq!(
+                files.resolve(sub, "up", false).unwrap().host,
+                root.join("inner/up")
+            );
+            assert_eq!(
+                files.resolve(sub, "up/z", true).map(|r| r.host),
+                Err(NOTCAPABLE)
             );
         }
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_default_grant_is_the_working_directory_and_above() {
+        let mut files = Files::new();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(files.resolve(3, "a/b", true).unwrap().host, cwd.join("a/b"));
+        assert_eq!(
+            files.resolve(3, "../x", true).unwrap().host,
+            cwd.join("../x")
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            files.resolve(3, "/etc/hosts", true).unwrap().host,
+            PathBuf::from("/etc/hosts")
+        );
     }
 }

@@ -5,7 +5,11 @@
 //! also runs under other WASI runtimes. `docs/host-abi.md` lists what each
 //! function does here. Every preview 1 function is defined, so any module
 //! built for `wasm32-wasip1` links; the ones outside the subset (sockets,
-//! signals, symlink creation, …) return `NOSYS` or `NOTSUP`.
+//! signals, preallocation) return `NOTSOCK`, `NOSYS` or `NOTSUP`.
+//!
+//! Which directories the program sees is the file-system policy
+//! (`crate::policy`), applied by [`HostState::with_dirs`]; `files.rs` holds
+//! the descriptors and resolves paths.
 //!
 //! This is written by hand instead of using `wasmtime-wasi` because that
 //! crate brings the component model, an async runtime and cap-std into the
@@ -15,6 +19,8 @@
 mod abi;
 mod calls;
 mod files;
+#[cfg(test)]
+mod random_calls;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -22,7 +28,20 @@ use std::time::Instant;
 
 use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
 
+use crate::policy::FsPolicy;
+
 pub use calls::MODULE;
+
+/// The launcher's own environment variables, which the program never sees.
+pub const LAUNCHER_VARIABLES: [&str; 2] = ["NYASH_EXEC", "NYASH_TRACE"];
+
+/// The environment of this process as the program should see it: all of it,
+/// in order, except [`LAUNCHER_VARIABLES`].
+pub fn program_env() -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(k, _)| !LAUNCHER_VARIABLES.iter().any(|v| k == v))
+        .collect()
+}
 
 /// Everything a running program can see of the host.
 pub struct HostState {
@@ -56,6 +75,15 @@ impl HostState {
             memory: None,
             clock_base: Instant::now(),
         }
+    }
+
+    /// Applies the file-system policy: with `--dir` mappings the program
+    /// sees exactly these directories, preopened from fd 3 in order, each
+    /// confined; with `--deny-fs`, none; otherwise the default. Fails, with a
+    /// sentence for people, if a mapped host directory does not exist.
+    pub fn with_policy(mut self, policy: &FsPolicy) -> Result<Self, String> {
+        self.files.set_policy(policy)?;
+        Ok(self)
     }
 }
 
