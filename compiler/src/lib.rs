@@ -28,10 +28,12 @@ pub mod ir;
 pub mod lexer;
 mod load;
 pub mod parser;
+pub mod format;
 pub mod pretty;
 pub mod resolve;
 pub mod source;
 pub mod token;
+pub mod trivia;
 
 pub use check::{check_command, report};
 pub use codegen::{compile, compile_checked, compile_with, CompileFailure};
