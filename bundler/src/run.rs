@@ -17,10 +17,7 @@ use crate::source;
 /// Runs `path` with `args`; returns the program's exit status.
 pub fn run(path: &Path, args: Vec<OsString>) -> Result<i32> {
     let wasm = source::module_for(path)?;
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    let engine = Engine::new(&config)
-        .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))?;
+    let engine = host_engine()?;
     let module = Module::new(&engine, &wasm).map_err(|e| {
         CliError::new(format!(
             "{} cannot be compiled: {}",
@@ -30,8 +27,23 @@ pub fn run(path: &Path, args: Vec<OsString>) -> Result<i32> {
     })?;
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
+    execute(&engine, &module, argv, path)
+}
+
+/// The engine for running programs on this machine, with the shared settings.
+pub fn host_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    Engine::new(&config)
+        .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))
+}
+
+/// Runs a compiled program with `argv` (the program name first) against the WASI host, with
+/// this process's environment and standard streams; returns its exit status. A trap is
+/// reported as a bundle reports it, with status 1.
+pub fn execute(engine: &Engine, module: &Module, argv: Vec<OsString>, path: &Path) -> Result<i32> {
     let host = HostState::new(argv, std::env::vars_os().collect());
-    match wasi::run(&engine, &module, host) {
+    match wasi::run(engine, module, host) {
         Ok(status) | Err(RunError::Exited(status)) => Ok(status),
         Err(RunError::Trap { message, .. }) => {
             eprintln!("error: the program crashed: {message}");
