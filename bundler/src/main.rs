@@ -9,8 +9,11 @@
 
 mod bundle;
 mod error;
+mod files;
+mod fmt;
 mod input;
 mod inspect;
+mod lsp;
 mod module_check;
 mod output;
 mod precompile;
@@ -18,6 +21,7 @@ mod quiet_panics;
 mod run;
 mod source;
 mod stubs;
+mod test_runner;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +98,42 @@ enum Command {
     },
     /// List the targets this nyash can produce executables for or embed code for.
     Targets,
+    /// Run the tests of NAME_test.nyash files: golden-file tests and test… methods.
+    Test {
+        /// Test files, or directories to search for NAME_test.nyash files [default: .].
+        paths: Vec<PathBuf>,
+        /// Run only the tests whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Rewrite the golden files (.stdout, .stderr, .status) with what the programs do.
+        #[arg(long)]
+        update: bool,
+        /// Print the results as one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// The time limit of one test, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+        timeout: f64,
+    },
+    /// Serve the Language Server Protocol on standard input and output (started by editors).
+    Lsp,
+    /// Runs a program compiled by `nyash test` (internal).
+    #[command(name = "__run-compiled", hide = true)]
+    RunCompiled {
+        /// The compiled code.
+        code: PathBuf,
+        /// The program name and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        argv: Vec<std::ffi::OsString>,
+    },
+    /// Rewrite Nyash files in the canonical layout (`-`: standard input to standard output).
+    Fmt {
+        /// Files, or directories to search for .nyash files [default: .].
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,6 +146,55 @@ fn main() -> ExitCode {
     if let Command::Run { file, args } = cli.command {
         return match run::run(&file, args) {
             Ok(status) => exit_with(status),
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::RunCompiled { code, argv } = cli.command {
+        return match test_runner::run_compiled(&code, argv) {
+            Ok(status) => exit_with(status),
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Test {
+        paths,
+        filter,
+        update,
+        json,
+        timeout,
+    } = cli.command
+    {
+        let Some(timeout) = std::time::Duration::try_from_secs_f64(timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+        else {
+            return fail(
+                CliError::new(format!("--timeout {timeout} is not a time limit"))
+                    .hint("give a positive number of seconds, e.g. --timeout 10"),
+            );
+        };
+        let options = test_runner::Options {
+            paths,
+            filter,
+            update,
+            json,
+            timeout,
+        };
+        return match test_runner::test(&options) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Lsp = cli.command {
+        return match lsp::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Fmt { paths, check } = &cli.command {
+        return match fmt::fmt(paths, *check) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
             Err(e) => fail(e),
         };
     }
@@ -181,7 +270,14 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Inspect { file, json } => inspect::inspect(&file, json),
-        Command::Check { .. } | Command::Run { .. } => unreachable!("handled in main"),
+        Command::Check { .. }
+        | Command::Run { .. }
+        | Command::Fmt { .. }
+        | Command::Test { .. }
+        | Command::Lsp
+        | Command::RunCompiled { .. } => {
+            unreachable!("handled in main")
+        }
         Command::Targets => {
             output::print_stdout(&targets_text());
             Ok(())
