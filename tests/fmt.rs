@@ -16,11 +16,19 @@ fn rewrites_files_in_place_and_is_then_quiet() {
     assert_eq!(out.status, 0, "{out:?}");
     assert_eq!(std::fs::read_to_string(&app).unwrap(), PRETTY);
     assert_eq!(std::fs::read_to_string(&clean).unwrap(), PRETTY);
-    assert!(out.stderr.contains("formatted 1 of 2 files"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("formatted 1 of 2 files"),
+        "{}",
+        out.stderr
+    );
 
     let again = nyash(&["fmt", &app]);
     assert_eq!(again.status, 0, "{again:?}");
-    assert!(again.stderr.contains("formatted 0 of 1 file"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("formatted 0 of 1 file"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -33,7 +41,11 @@ fn check_lists_the_files_that_would_change_and_changes_none() {
     let out = nyash(&["fmt", "--check", dir.root().to_str().unwrap()]);
     assert_eq!(out.status, 1, "{out:?}");
     assert_eq!(out.stdout.trim(), app);
-    assert!(out.stderr.contains("1 of 2 files would be reformatted"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 of 2 files would be reformatted"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_to_string(&app).unwrap(), UGLY);
 
     let _ = nyash_ok(&["fmt", dir.root().to_str().unwrap()]);
@@ -54,7 +66,12 @@ fn a_file_that_does_not_parse_is_left_untouched_and_reported() {
     // The other file is still formatted.
     assert_eq!(std::fs::read_to_string(&good).unwrap(), PRETTY);
     assert!(out.stderr.contains("bad.nyash:2:"), "{}", out.stderr);
-    assert!(out.stderr.contains("was not formatted: it has syntax errors"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("was not formatted: it has syntax errors"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint: "), "{}", out.stderr);
     assert_no_backtrace(&out.stderr);
 }
@@ -72,6 +89,11 @@ fn standard_input_goes_to_standard_output() {
 fn a_missing_path_is_one_clear_error() {
     let out = nyash(&["fmt", "/nonexistent/x.nyash"]);
     assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stderr.starts_with("error: cannot read /nonexistent/x.nyash"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("error: cannot read /nonexistent/x.nyash"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint: "), "{}", out.stderr);
 }

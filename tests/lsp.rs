@@ -45,7 +45,10 @@ impl Client {
         let mut length = 0;
         loop {
             let mut line = String::new();
-            assert!(self.output.read_line(&mut line).unwrap() > 0, "the server closed");
+            assert!(
+                self.output.read_line(&mut line).unwrap() > 0,
+                "the server closed"
+            );
             let line = line.trim_end();
             if line.is_empty() {
                 break;
@@ -146,25 +149,49 @@ fn a_session_of_an_editor() {
     assert_eq!(list.len(), 1, "{diagnostics}");
     let check = nyash(&["check", &path]);
     let code = list[0]["code"].as_str().unwrap();
-    assert!(check.stderr.contains(&format!("[{code}]")), "{}\n{diagnostics}", check.stderr);
+    assert!(
+        check.stderr.contains(&format!("[{code}]")),
+        "{}\n{diagnostics}",
+        check.stderr
+    );
     let first_line = list[0]["message"].as_str().unwrap().lines().next().unwrap();
-    assert!(check.stderr.contains(first_line), "{}\n{diagnostics}", check.stderr);
-    assert_eq!(list[0]["range"]["start"], json!({"line": 17, "character": 6}));
+    assert!(
+        check.stderr.contains(first_line),
+        "{}\n{diagnostics}",
+        check.stderr
+    );
+    assert_eq!(
+        list[0]["range"]["start"],
+        json!({"line": 17, "character": 6})
+    );
     assert_eq!(list[0]["severity"], 1);
 
-    let at = |line: u32, character: u32| {
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
-    };
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
     // Go to definition: a method, a function, a local, a box, a field.
     let def = |client: &mut Client, seen: &mut Vec<Value>, line, character| {
         let r = client.request("textDocument/definition", at(line, character), seen);
         r[0]["range"]["start"].clone()
     };
-    assert_eq!(def(&mut client, &mut seen, 15, 3), json!({"line": 5, "character": 4}));
-    assert_eq!(def(&mut client, &mut seen, 15, 7), json!({"line": 10, "character": 9}));
-    assert_eq!(def(&mut client, &mut seen, 12, 12), json!({"line": 11, "character": 10}));
-    assert_eq!(def(&mut client, &mut seen, 14, 10), json!({"line": 0, "character": 4}));
-    assert_eq!(def(&mut client, &mut seen, 6, 12), json!({"line": 1, "character": 11}));
+    assert_eq!(
+        def(&mut client, &mut seen, 15, 3),
+        json!({"line": 5, "character": 4})
+    );
+    assert_eq!(
+        def(&mut client, &mut seen, 15, 7),
+        json!({"line": 10, "character": 9})
+    );
+    assert_eq!(
+        def(&mut client, &mut seen, 12, 12),
+        json!({"line": 11, "character": 10})
+    );
+    assert_eq!(
+        def(&mut client, &mut seen, 14, 10),
+        json!({"line": 0, "character": 4})
+    );
+    assert_eq!(
+        def(&mut client, &mut seen, 6, 12),
+        json!({"line": 1, "character": 11})
+    );
 
     // Hover shows the declaration.
     let hover = client.request("textDocument/hover", at(15, 3), &mut seen);
@@ -222,7 +249,10 @@ fn a_session_of_an_editor() {
         json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
         &mut seen,
     );
-    assert_eq!(edits[0]["newText"], "box A {\n    f() { return 1 }\n}\n", "{edits}");
+    assert_eq!(
+        edits[0]["newText"], "box A {\n    f() { return 1 }\n}\n",
+        "{edits}"
+    );
 
     let shutdown = client.request("shutdown", json!(null), &mut seen);
     assert_eq!(shutdown, Value::Null);

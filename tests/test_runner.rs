@@ -52,19 +52,30 @@ fn the_fixture_project_reports_every_test_and_fails() {
         );
     }
     // Expected and actual value, and the test's own line, without the runner's frames.
-    assert!(text.contains("Error: assertion failed: expected 5, got 4"), "{text}");
     assert!(
-        text.contains("at tests/fixtures/test_project/math_test.nyash:12:9 in MathTest.testWrongSum"),
+        text.contains("Error: assertion failed: expected 5, got 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "at tests/fixtures/test_project/math_test.nyash:12:9 in MathTest.testWrongSum"
+        ),
         "{text}"
     );
     assert!(!text.contains("__nyash"), "{text}");
     assert!(text.contains("Error: Division by zero"), "{text}");
-    assert!(text.contains("stdout:\n") && text.contains("dividing"), "{text}");
+    assert!(
+        text.contains("stdout:\n") && text.contains("dividing"),
+        "{text}"
+    );
     assert!(text.contains(r#"expected a true value, got """#), "{text}");
     // The golden diff.
     assert!(text.contains("-three") && text.contains("+two"), "{text}");
     // The file that does not compile, with its diagnostic.
-    assert!(text.contains("broken_test.nyash does not compile"), "{text}");
+    assert!(
+        text.contains("broken_test.nyash does not compile"),
+        "{text}"
+    );
     assert!(text.contains("broken_test.nyash:4:"), "{text}");
     assert!(text.contains("finished in "), "{text}");
     assert_no_backtrace(&out.stderr);
@@ -92,14 +103,22 @@ fn json_output_lists_every_test() {
     assert_eq!(find("hello_test")["kind"], "golden");
     assert_eq!(find("broken_test")["kind"], "file");
     assert!(find("MathTest.testAdd")["duration_ms"].as_f64().unwrap() > 0.0);
-    assert_eq!(out.stderr.trim_end().lines().last(), Some("5 passed, 5 failed"));
+    assert_eq!(
+        out.stderr.trim_end().lines().last(),
+        Some("5 passed, 5 failed")
+    );
 }
 
 #[test]
 fn filter_runs_only_matching_tests() {
     let out = nyash_at_root(&["test", "--filter", "testA", PROJECT]);
     assert_eq!(out.status, 0, "{out:?}");
-    assert_eq!(out.stdout.lines().last(), Some("2 passed, 0 failed"), "{}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("2 passed, 0 failed"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("MathTest.testAdd"));
     assert!(out.stdout.contains("MathTest.testAsync"));
 }
@@ -119,10 +138,19 @@ fn update_writes_golden_files_and_they_then_pass() {
 
     let out = nyash(&["test", "--update", root]);
     assert_eq!(out.status, 0, "{out:?}");
-    assert_eq!(std::fs::read_to_string(dir.path("exit_test.stdout")).unwrap(), "out\n");
-    assert_eq!(std::fs::read_to_string(dir.path("exit_test.status")).unwrap(), "1\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path("exit_test.stdout")).unwrap(),
+        "out\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path("exit_test.status")).unwrap(),
+        "1\n"
+    );
     let stderr = std::fs::read_to_string(dir.path("exit_test.stderr")).unwrap();
-    assert!(stderr.starts_with("Error: boom\n  at exit_test.nyash:2:"), "{stderr}");
+    assert!(
+        stderr.starts_with("Error: boom\n  at exit_test.nyash:2:"),
+        "{stderr}"
+    );
 
     let out = nyash(&["test", root]);
     assert_eq!(out.status, 0, "{out:?}");
@@ -148,7 +176,11 @@ fn bad_input_gives_one_clear_error() {
     let dir = TempDir::new("test-empty");
     let out = nyash(&["test", dir.root().to_str().unwrap()]);
     assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stderr.starts_with("error: no test files found"), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: no test files found"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint: "), "{}", out.stderr);
 
     let out = nyash(&["test", "--timeout", "0", dir.root().to_str().unwrap()]);

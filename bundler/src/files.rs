@@ -11,7 +11,11 @@ use crate::source::is_nyash;
 /// accepts, skipping hidden directories and `target/`.
 pub fn nyash_files(paths: &[PathBuf], wanted: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| {
@@ -52,5 +56,6 @@ fn walk(dir: &Path, wanted: &impl Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> 
 
 /// `./a/b.nyash` is shown as `a/b.nyash`.
 fn clean(path: &Path) -> PathBuf {
-    path.strip_prefix(".").map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+    path.strip_prefix(".")
+        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }

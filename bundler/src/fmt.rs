@@ -25,8 +25,10 @@ enum Outcome {
 pub fn fmt(paths: &[PathBuf], check: bool) -> Result<bool> {
     if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() > 1 {
-            return Err(CliError::new("`-` (standard input) cannot be mixed with paths")
-                .hint("run `nyash fmt -` on its own"));
+            return Err(
+                CliError::new("`-` (standard input) cannot be mixed with paths")
+                    .hint("run `nyash fmt -` on its own"),
+            );
         }
         return stdin(check);
     }

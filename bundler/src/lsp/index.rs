@@ -232,9 +232,12 @@ impl Index {
                     self.block(f, scope, owner);
                 }
             }
-            StmtKind::Function(f) => {
-                self.function(f, Kind::Function, None, format!("function {}({})", f.name.name, params(f)))
-            }
+            StmtKind::Function(f) => self.function(
+                f,
+                Kind::Function,
+                None,
+                format!("function {}({})", f.name.name, params(f)),
+            ),
             StmtKind::StaticFunction { namespace, func } => {
                 let prefix = namespace
                     .as_ref()
@@ -244,7 +247,11 @@ impl Index {
                     func,
                     Kind::Function,
                     None,
-                    format!("static function {prefix}{}({})", func.name.name, params(func)),
+                    format!(
+                        "static function {prefix}{}({})",
+                        func.name.name,
+                        params(func)
+                    ),
                 )
             }
             StmtKind::Box(b) => {
@@ -302,7 +309,9 @@ impl Index {
                             Some(name),
                             format!("{name}.{}({})", func.name.name, params(func)),
                         ),
-                        Member::StaticInit(block) => self.block(block, Some(block.span), Some(name)),
+                        Member::StaticInit(block) => {
+                            self.block(block, Some(block.span), Some(name))
+                        }
                     }
                 }
             }
@@ -361,7 +370,13 @@ impl Index {
 
     /// The box a receiver expression ends in, when it can be told from the text: `me`, a box
     /// name, or a variable initialised with `new X(…)`.
-    fn receiver_box(&self, file: FileId, tokens: &[Token], text: &str, at: usize) -> Option<String> {
+    fn receiver_box(
+        &self,
+        file: FileId,
+        tokens: &[Token],
+        text: &str,
+        at: usize,
+    ) -> Option<String> {
         let t = tokens.get(at)?;
         match t.kind {
             TokenKind::Me => self.enclosing_box(file, t.start).map(|b| b.name.clone()),
@@ -388,9 +403,8 @@ impl Index {
             .filter(|s| {
                 s.name == name
                     && matches!(s.kind, Kind::Local | Kind::Param)
-                    && s.scope.is_some_and(|sc| {
-                        sc.file == file && sc.start <= offset && offset <= sc.end
-                    })
+                    && s.scope
+                        .is_some_and(|sc| sc.file == file && sc.start <= offset && offset <= sc.end)
             })
             .min_by_key(|s| s.scope.map_or(u32::MAX, |sc| sc.end - sc.start));
         local.or_else(|| self.named(name, &[Kind::Global]).into_iter().next())
@@ -445,7 +459,10 @@ impl Index {
         if n >= 2 && before[n - 1].kind == TokenKind::Dot {
             let recv = self.receiver_box(file, &before, text, n - 2);
             return match recv {
-                Some(b) if BuiltinBox::by_name(&b).is_some() && self.named(&b, &[Kind::Box]).is_empty() => {
+                Some(b)
+                    if BuiltinBox::by_name(&b).is_some()
+                        && self.named(&b, &[Kind::Box]).is_empty() =>
+                {
                     let info = BuiltinBox::by_name(&b).map(|x| x.info());
                     info.map(|i| i.methods)
                         .unwrap_or_default()

@@ -287,7 +287,9 @@ impl Server {
         };
         match result {
             Ok(value) => Response::new_ok(id, value),
-            Err(message) => Response::new_err(id, lsp_server::ErrorCode::InvalidParams as i32, message),
+            Err(message) => {
+                Response::new_err(id, lsp_server::ErrorCode::InvalidParams as i32, message)
+            }
         }
     }
 
@@ -328,7 +330,10 @@ impl Server {
         let hover = Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
-                value: format!("```nyash\n{}\n```\ndeclared at {}:{line}", symbol.detail, file.name),
+                value: format!(
+                    "```nyash\n{}\n```\ndeclared at {}:{line}",
+                    symbol.detail, file.name
+                ),
             }),
             range: None,
         };
@@ -436,7 +441,10 @@ fn location(doc: &Document, span: nyash_compiler::source::Span) -> Option<Locati
     } else {
         uri_of(&file.path)?
     };
-    Some(Location::new(uri, range_of(&file.text, span.start, span.end)))
+    Some(Location::new(
+        uri,
+        range_of(&file.text, span.start, span.end),
+    ))
 }
 
 fn symbol_kind(kind: Kind) -> SymbolKind {

@@ -110,8 +110,18 @@ pub fn run(
             String::from_utf8_lossy(&bytes).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status.code().or(Some(1)),
@@ -121,7 +131,11 @@ pub fn run(
                 break None;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-            Err(e) => return Err(CliError::new(format!("cannot wait for a test process: {e}"))),
+            Err(e) => {
+                return Err(CliError::new(format!(
+                    "cannot wait for a test process: {e}"
+                )))
+            }
         }
     };
     let duration = start.elapsed();

@@ -30,7 +30,9 @@ impl Expected {
         Expected {
             stdout: text("stdout").unwrap_or_default(),
             stderr: text("stderr").unwrap_or_default(),
-            status: text("status").and_then(|s| s.trim().parse().ok()).unwrap_or(0),
+            status: text("status")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0),
             args: text("args")
                 .map(|a| a.lines().map(str::to_string).collect())
                 .unwrap_or_default(),
@@ -41,7 +43,10 @@ impl Expected {
     /// Whether `out` is what was expected, and if not, the differences.
     pub fn compare(&self, out: &Output, limit: Duration) -> (bool, String) {
         let Some(status) = out.status else {
-            return (false, format!("timed out after {} s\n", limit.as_secs_f64()));
+            return (
+                false,
+                format!("timed out after {} s\n", limit.as_secs_f64()),
+            );
         };
         let mut details = String::new();
         if status != self.status {

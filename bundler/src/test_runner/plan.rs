@@ -99,8 +99,7 @@ pub fn plan(text: &str, golden: bool) -> Plan {
     }
     if declares(&module, "Main") {
         return Plan::Invalid(
-            "declares `static box Main`, which the test runner provides for assertion tests"
-                .into(),
+            "declares `static box Main`, which the test runner provides for assertion tests".into(),
         );
     }
     Plan::Cases(cases)
