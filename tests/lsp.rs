@@ -260,3 +260,53 @@ fn a_session_of_an_editor() {
     let status = client.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// `nvim` can be run: needed by the real-client test. Skipped with a note when Neovim is not
+/// installed, unless `NYASH_REQUIRE_NVIM=1` (set by CI, whose setup installs it).
+fn have_nvim() -> bool {
+    let found = have("nvim");
+    if !found && std::env::var_os("NYASH_REQUIRE_NVIM").is_some() {
+        panic!("NYASH_REQUIRE_NVIM is set but `nvim` cannot be run");
+    }
+    if !found {
+        eprintln!("note: nvim is not installed; skipping the Neovim client test");
+    }
+    found
+}
+
+#[test]
+fn headless_neovim_gets_diagnostics_and_a_definition() {
+    if !have_nvim() {
+        return;
+    }
+    let dir = TempDir::new("lsp-nvim");
+    let path = write(&dir, "app.nyash", PROGRAM);
+    let out = dir.path("result.txt");
+    let script = fixture("nvim/lsp_client.lua");
+    let status = Command::new("nvim")
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!("luafile {script}"))
+        .env("NYASH_BIN", env!("CARGO_BIN_EXE_nyash"))
+        .env("NYASH_LSP_FILE", &path)
+        .env("NYASH_LSP_OUT", &out)
+        .env("HOME", dir.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("running nvim");
+    assert!(status.success(), "{status:?}");
+    let got = std::fs::read_to_string(&out).expect("the client wrote its results");
+    let check = nyash(&["check", &path]);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(lines.len(), 2, "{got}");
+    let diagnostic = lines[0];
+    assert!(diagnostic.starts_with("diagnostic 17:6 E"), "{got}");
+    let code = diagnostic.split(' ').nth(2).unwrap();
+    assert!(
+        check.stderr.contains(&format!("[{code}]")),
+        "{}\n{got}",
+        check.stderr
+    );
+    assert_eq!(lines[1], "definition 5:4", "{got}");
+}
