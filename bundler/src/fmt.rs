@@ -14,6 +14,9 @@ use nyash_compiler::source::{SourceFile, SourceMap};
 use crate::error::{CliError, Result};
 use crate::{files, output, source};
 
+/// How standard input is named in messages.
+const STDIN_NAME: &str = "<stdin>";
+
 /// What happened to one file.
 enum Outcome {
     Unchanged,
@@ -120,10 +123,17 @@ fn formatted(path: &Path, text: &str) -> Option<String> {
             let mut stderr = source::diagnostics_stream();
             let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
             let _ = render(&errors, 0, &sources, &mut stderr);
+            let how = if path == Path::new(STDIN_NAME) {
+                "fix them and format again".to_string()
+            } else {
+                format!(
+                    "fix them (`nyash check {}` lists them) and run `nyash fmt` again",
+                    path.display()
+                )
+            };
             let _ = writeln!(
                 stderr,
-                "error: {} was not formatted: it has syntax errors\nhint: fix them (`nyash check {}` lists them) and run `nyash fmt` again",
-                path.display(),
+                "error: {} was not formatted: it has syntax errors\nhint: {how}",
                 path.display()
             );
             None
@@ -148,7 +158,7 @@ fn stdin(check: bool) -> Result<bool> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| CliError::new(format!("cannot read standard input: {e}")))?;
-    let Some(out) = formatted(Path::new("<stdin>"), &text) else {
+    let Some(out) = formatted(Path::new(STDIN_NAME), &text) else {
         return Ok(false);
     };
     if check {

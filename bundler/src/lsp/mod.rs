@@ -140,7 +140,19 @@ impl Server {
                     if self.connection.handle_shutdown(&request)? {
                         return Ok(());
                     }
-                    let response = self.request(request);
+                    let id = request.id.clone();
+                    let method = request.method.clone();
+                    // A bug in one request must not take the editor's server down.
+                    let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.request(request)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Response::new_err(
+                            id,
+                            lsp_server::ErrorCode::InternalError as i32,
+                            format!("internal error in nyash lsp while answering {method}"),
+                        )
+                    });
                     self.send(Message::Response(response));
                 }
                 Message::Notification(n) => self.notification(n),
