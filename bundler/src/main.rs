@@ -22,6 +22,7 @@ mod run;
 mod source;
 mod stubs;
 mod test_runner;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,9 +67,15 @@ enum Command {
         /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
+        /// Bundle again whenever the program or a file it includes changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
+        /// Run again whenever the program or a file it includes changes (give it before FILE).
+        #[arg(long)]
+        watch: bool,
         /// The program.
         file: PathBuf,
         /// Arguments for the program.
@@ -95,6 +102,9 @@ enum Command {
     Check {
         /// The program's main .nyash file.
         file: PathBuf,
+        /// Check again whenever the program or a file it includes changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// List the targets this nyash can produce executables for or embed code for.
     Targets,
@@ -114,6 +124,9 @@ enum Command {
         /// The time limit of one test, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
         timeout: f64,
+        /// Run the tests again whenever a test file or golden file changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// Serve the Language Server Protocol on standard input and output (started by editors).
     Lsp,
@@ -139,11 +152,17 @@ enum Command {
 fn main() -> ExitCode {
     quiet_panics::install_hook();
     let cli = Cli::parse();
-    if let Command::Check { file } = &cli.command {
+    if let Some((watched, only_if_valid)) = watch_request(&cli.command) {
+        return match watch::watch(watched, only_if_valid) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Check { file, .. } = &cli.command {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
-    if let Command::Run { file, args } = cli.command {
+    if let Command::Run { file, args, .. } = cli.command {
         return match run::run(&file, args) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
@@ -161,6 +180,7 @@ fn main() -> ExitCode {
         update,
         json,
         timeout,
+        ..
     } = cli.command
     {
         let Some(timeout) = std::time::Duration::try_from_secs_f64(timeout)
@@ -201,6 +221,26 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+/// The `--watch` form of a command, if it was asked for: what it reads, and whether a
+/// version that does not compile must leave the last good run alone (`run`).
+fn watch_request(command: &Command) -> Option<(watch::Watched, bool)> {
+    match command {
+        Command::Run {
+            watch: true, file, ..
+        } => Some((watch::Watched::Program(file.clone()), true)),
+        Command::Check { watch: true, file } => {
+            Some((watch::Watched::Program(file.clone()), false))
+        }
+        Command::Bundle {
+            watch: true, input, ..
+        } => Some((watch::Watched::Program(input.clone()), false)),
+        Command::Test {
+            watch: true, paths, ..
+        } => Some((watch::Watched::Tests(paths.clone()), false)),
+        _ => None,
     }
 }
 
@@ -245,6 +285,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             targets,
             platform,
             stub,
+            ..
         } => {
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
