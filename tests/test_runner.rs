@@ -187,3 +187,14 @@ fn bad_input_gives_one_clear_error() {
     assert_eq!(out.status, 1, "{out:?}");
     assert!(out.stderr.contains("is not a time limit"), "{}", out.stderr);
 }
+
+#[test]
+fn the_internal_runner_refuses_code_it_did_not_write() {
+    let dir = TempDir::new("test-internal");
+    let fake = write(&dir, "fake.cwasm", "not code");
+    let out = nyash(&["__run-compiled", &fake, "x.nyash"]);
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert!(out.stderr.contains("hint: "), "{}", out.stderr);
+    assert_no_backtrace(&out.stderr);
+}

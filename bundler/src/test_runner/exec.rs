@@ -26,7 +26,7 @@ pub struct Scratch {
 impl Scratch {
     /// Creates the directory.
     pub fn new() -> Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("nyash-test-{}", std::process::id()));
+        let dir = scratch_dir(std::process::id());
         let made = std::fs::create_dir_all(&dir);
         #[cfg(unix)]
         let made = made.and_then(|()| {
@@ -148,12 +148,36 @@ pub fn run(
     })
 }
 
-/// `nyash __run-compiled FILE ARGV…`: runs code written by [`Scratch::precompile`].
+/// The scratch directory of the `nyash test` with process id `pid`.
+fn scratch_dir(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("nyash-test-{pid}"))
+}
+
+/// `nyash __run-compiled FILE ARGV…`: runs code written by [`Scratch::precompile`] of the
+/// parent process; any other file is refused, since native code is trusted as it is.
 pub fn run_compiled(code: &Path, argv: Vec<OsString>) -> Result<i32> {
+    let refuse = || {
+        CliError::new(format!(
+            "{} is not a program compiled by the nyash test that started this process",
+            code.display()
+        ))
+        .hint("`nyash __run-compiled` is used by `nyash test`; run that instead")
+    };
+    let dir = code.parent().unwrap_or(Path::new(""));
+    #[cfg(unix)]
+    let ours = dir == scratch_dir(std::os::unix::process::parent_id());
+    #[cfg(not(unix))]
+    let ours = dir.parent() == Some(std::env::temp_dir().as_path())
+        && dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("nyash-test-"));
+    if !ours {
+        return Err(refuse());
+    }
     let engine = run::host_engine()?;
-    // SAFETY: the file was written by `Scratch::precompile` of the parent `nyash test`, with
-    // the same engine settings, into a directory only this user can write, and it is not
-    // changed while it is loaded.
+    // SAFETY: the file lies in the scratch directory of the parent `nyash test` (checked
+    // above), which wrote it with `Scratch::precompile` and the same engine settings into a
+    // directory only this user can write, and does not change it while it is loaded.
     let module = unsafe { Module::deserialize_file(&engine, code) }.map_err(|e| {
         CliError::new(format!(
             "cannot load the compiled test program {}: {}",
