@@ -4,7 +4,8 @@
 #   - the musl Rust target and musl-tools, for the small static launcher
 #     (without them the build falls back to a larger glibc launcher);
 #   - binutils (`strip`), used by the test that strips a bundle;
-#   - hyperfine and GNU time, used by the benchmark scripts.
+#   - hyperfine and GNU time, used by the benchmark scripts;
+#   - neovim, the real editor that tests/lsp.rs drives `nyash lsp` with.
 # With --cross it also installs what building and testing the launchers of
 # other platforms needs (scripts/build-stubs.sh): the aarch64 and Windows
 # Rust targets, their cross C compilers, qemu-user-static, wine64 and
@@ -19,7 +20,7 @@ case "$arch" in
   *) echo "note: no musl launcher for $arch; the glibc launcher will be used" ;;
 esac
 
-packages=(musl-tools binutils hyperfine time python3)
+packages=(musl-tools binutils hyperfine time python3 neovim)
 if [ "${1:-}" = "--cross" ]; then
   rustup target add aarch64-unknown-linux-gnu x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin
   command -v cargo-zigbuild >/dev/null || python3 -m pip install --quiet ziglang cargo-zigbuild

@@ -9,8 +9,11 @@
 
 mod bundle;
 mod error;
+mod files;
+mod fmt;
 mod input;
 mod inspect;
+mod lsp;
 mod module_check;
 mod output;
 mod precompile;
@@ -18,6 +21,8 @@ mod quiet_panics;
 mod run;
 mod source;
 mod stubs;
+mod test_runner;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,9 +76,15 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        /// Bundle again whenever the program or a file it includes changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
+        /// Run again whenever the program or a file it includes changes (give it before FILE).
+        #[arg(long)]
+        watch: bool,
         /// Link the program with the memory-checking runtime: freed memory is poisoned and
         /// never reused, and a double free or a use of a freed object stops the program
         /// with a message. Slower; for hunting memory bugs in nyash itself.
@@ -111,15 +122,63 @@ enum Command {
     Check {
         /// The program's main .nyash file.
         file: PathBuf,
+        /// Check again whenever the program or a file it includes changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// List the targets this nyash can produce executables for or embed code for.
     Targets,
+    /// Run the tests of NAME_test.nyash files: golden-file tests and test… methods.
+    Test {
+        /// Test files, or directories to search for NAME_test.nyash files [default: .].
+        paths: Vec<PathBuf>,
+        /// Run only the tests whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Rewrite the golden files (.stdout, .stderr, .status) with what the programs do.
+        #[arg(long)]
+        update: bool,
+        /// Print the results as one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// The time limit of one test, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+        timeout: f64,
+        /// Run the tests again whenever a test file or golden file changes.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Serve the Language Server Protocol on standard input and output (started by editors).
+    Lsp,
+    /// Runs a program compiled by `nyash test` (internal).
+    #[command(name = "__run-compiled", hide = true)]
+    RunCompiled {
+        /// The compiled code.
+        code: PathBuf,
+        /// The program name and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        argv: Vec<std::ffi::OsString>,
+    },
+    /// Rewrite Nyash files in the canonical layout (`-`: standard input to standard output).
+    Fmt {
+        /// Files, or directories to search for .nyash files [default: .].
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
     quiet_panics::install_hook();
     let cli = Cli::parse();
-    if let Command::Check { file } = &cli.command {
+    if let Some((watched, only_if_valid)) = watch_request(&cli.command) {
+        return match watch::watch(watched, only_if_valid) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Check { file, .. } = &cli.command {
         // Diagnostics are printed by the front end; 0 = valid, 1 = not.
         return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
     }
@@ -129,6 +188,7 @@ fn main() -> ExitCode {
         deny_fs,
         args,
         check_memory,
+        ..
     } = cli.command
     {
         let guest = if check_memory {
@@ -141,9 +201,79 @@ fn main() -> ExitCode {
             Err(e) => fail(e),
         };
     }
+    if let Command::RunCompiled { code, argv } = cli.command {
+        return match test_runner::run_compiled(&code, argv) {
+            Ok(status) => exit_with(status),
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Test {
+        paths,
+        filter,
+        update,
+        json,
+        timeout,
+        ..
+    } = cli.command
+    {
+        let Some(timeout) = std::time::Duration::try_from_secs_f64(timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+        else {
+            return fail(
+                CliError::new(format!("--timeout {timeout} is not a time limit"))
+                    .hint("give a positive number of seconds, e.g. --timeout 10"),
+            );
+        };
+        let options = test_runner::Options {
+            paths,
+            filter,
+            update,
+            json,
+            timeout,
+        };
+        return match test_runner::test(&options) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Lsp = cli.command {
+        return match lsp::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if let Command::Fmt { paths, check } = &cli.command {
+        return match fmt::fmt(paths, *check) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => fail(e),
+        };
+    }
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+/// The `--watch` form of a command, if it was asked for: what it reads, and whether a
+/// version that does not compile must leave the last good run alone (`run`).
+fn watch_request(command: &Command) -> Option<(watch::Watched, bool)> {
+    match command {
+        Command::Run {
+            watch: true, file, ..
+        } => Some((watch::Watched::Program(file.clone()), true)),
+        Command::Check { watch: true, file } => {
+            Some((watch::Watched::Program(file.clone()), false))
+        }
+        Command::Bundle {
+            watch: true, input, ..
+        } => Some((watch::Watched::Program(input.clone()), false)),
+        Command::Test {
+            watch: true, paths, ..
+        } => Some((watch::Watched::Tests(paths.clone()), false)),
+        _ => None,
     }
 }
 
@@ -190,6 +320,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             stub,
             dirs,
             deny_fs,
+            ..
         } => {
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
@@ -216,7 +347,14 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Inspect { file, json } => inspect::inspect(&file, json),
-        Command::Check { .. } | Command::Run { .. } => unreachable!("handled in main"),
+        Command::Check { .. }
+        | Command::Run { .. }
+        | Command::Fmt { .. }
+        | Command::Test { .. }
+        | Command::Lsp
+        | Command::RunCompiled { .. } => {
+            unreachable!("handled in main")
+        }
         Command::Targets => {
             output::print_stdout(&targets_text());
             Ok(())

@@ -26,10 +26,7 @@ pub fn run(
 ) -> Result<i32> {
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
     let wasm = source::module_with(path, guest)?;
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    let engine = Engine::new(&config)
-        .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))?;
+    let engine = host_engine()?;
     let module = Module::new(&engine, &wasm).map_err(|e| {
         CliError::new(format!(
             "{} cannot be compiled: {}",
@@ -42,7 +39,28 @@ pub fn run(
     let host = HostState::new(argv, wasi::program_env())
         .with_policy(&policy)
         .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
-    match engine::on_program_stack(|| wasi::run(&engine, &module, host)) {
+    run_host(&engine, &module, host, path)
+}
+
+/// The engine for running programs on this machine, with the shared settings.
+pub fn host_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    Engine::new(&config)
+        .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))
+}
+
+/// Runs a compiled program with `argv` (the program name first) against the WASI host, with
+/// the environment a bundle gives and the default file-system policy; returns its exit
+/// status. A trap is reported as a bundle reports it, with status 1.
+pub fn execute(engine: &Engine, module: &Module, argv: Vec<OsString>, path: &Path) -> Result<i32> {
+    let host = HostState::new(argv, wasi::program_env());
+    run_host(engine, module, host, path)
+}
+
+/// Runs `module` against `host` on the program thread ([`engine::on_program_stack`]).
+fn run_host(engine: &Engine, module: &Module, host: HostState, path: &Path) -> Result<i32> {
+    match engine::on_program_stack(|| wasi::run(engine, module, host)) {
         Ok(status) | Err(RunError::Exited(status)) => Ok(status),
         Err(RunError::Trap { message, .. }) => {
             eprintln!("error: the program crashed: {message}");

@@ -33,7 +33,8 @@ pub fn module_with(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
     }
 }
 
-fn diagnostics_stream() -> StandardStream {
+/// Standard error for diagnostics: colour only on a terminal, and never with `NO_COLOR`.
+pub fn diagnostics_stream() -> StandardStream {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let choice = if std::io::stderr().is_terminal() && !no_color {
         ColorChoice::Auto

@@ -24,6 +24,7 @@ pub mod builtins;
 mod check;
 pub mod codegen;
 pub mod diagnostics;
+pub mod format;
 pub mod ir;
 pub mod lexer;
 mod load;
@@ -32,6 +33,7 @@ pub mod pretty;
 pub mod resolve;
 pub mod source;
 pub mod token;
+pub mod trivia;
 
 pub use check::{check_command, report};
 pub use codegen::{
