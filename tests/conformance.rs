@@ -70,6 +70,18 @@ fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> sup
     }
 }
 
+/// A description of how `got` differs from `want`, if it does.
+fn mismatch(what: &str, want: &Expected, got: &support::Output) -> Option<String> {
+    (got.stdout != want.stdout || got.stderr != want.stderr || got.status != want.status).then(
+        || {
+            format!(
+                "{what}:\n  status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
+                got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
+            )
+        },
+    )
+}
+
 /// Runs one program three ways; returns a description of every mismatch.
 fn check(program: &Path, scratch: &TempDir) -> Vec<String> {
     let dir = program.parent().unwrap();
@@ -79,12 +91,7 @@ fn check(program: &Path, scratch: &TempDir) -> Vec<String> {
     let nyash = env!("CARGO_BIN_EXE_nyash");
     let mut problems = Vec::new();
     let mut compare = |how: &str, got: support::Output| {
-        if got.stdout != want.stdout || got.stderr != want.stderr || got.status != want.status {
-            problems.push(format!(
-                "{area}/{name} ({how}):\n  status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
-                got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
-            ));
-        }
+        problems.extend(mismatch(&format!("{area}/{name} ({how})"), &want, &got));
     };
 
     compare(
@@ -126,13 +133,13 @@ fn check_memory(program: &Path, _scratch: &TempDir) -> Vec<String> {
         &["run", "--check-memory", name, "one", "two"],
         &[],
     );
-    if got.stdout != want.stdout || got.stderr != want.stderr || got.status != want.status {
-        return vec![format!(
-            "{area}/{name} (nyash run --check-memory):\n  status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
-            got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
-        )];
-    }
-    Vec::new()
+    mismatch(
+        &format!("{area}/{name} (nyash run --check-memory)"),
+        &want,
+        &got,
+    )
+    .into_iter()
+    .collect()
 }
 
 /// Runs `check` over every conformance program on two threads; fails with every mismatch.
