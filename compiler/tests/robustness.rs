@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use nyash_compiler::ast::Module;
 use nyash_compiler::diagnostics::DiagnosticSink;
+use nyash_compiler::format::tree_shape;
 use nyash_compiler::parser::parse;
 use nyash_compiler::pretty::print_module;
 use nyash_compiler::source::FileId;
@@ -39,26 +40,6 @@ fn parse_text(text: &str) -> (Module, DiagnosticSink) {
     (module, sink)
 }
 
-/// The tree's `Debug` text without spans (`@file:start..end`).
-fn shape(module: &Module) -> String {
-    let text = format!("{module:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '@' {
-            while chars
-                .peek()
-                .is_some_and(|c| c.is_ascii_digit() || *c == ':' || *c == '.')
-            {
-                chars.next();
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn assert_round_trip(text: &str) {
     let (module, sink) = parse_text(text);
     if sink.error_count() > 0 {
@@ -72,8 +53,8 @@ fn assert_round_trip(text: &str) {
         "printed program does not parse:\n{printed}"
     );
     assert_eq!(
-        shape(&module),
-        shape(&reparsed),
+        tree_shape(&module),
+        tree_shape(&reparsed),
         "round trip changed the tree:\n{printed}"
     );
     assert_eq!(

@@ -3,7 +3,7 @@
 //! errors (the parser recovers, and the tree holds everything it could read).
 
 use nyash_compiler::ast::{
-    Block, ElseBranch, Expr, ExprKind, FunctionDecl, Member, Module, Stmt, StmtKind, VarDecl,
+    Block, ElseBranch, Expr, ExprKind, FunctionDecl, Ident, Member, Module, Stmt, StmtKind, VarDecl,
 };
 use nyash_compiler::builtins::BuiltinBox;
 use nyash_compiler::diagnostics::DiagnosticSink;
@@ -91,6 +91,20 @@ impl Index {
         self.symbols.push(symbol);
     }
 
+    /// A global variable `name`, declared or first assigned by the statement at `span`.
+    fn global(&mut self, name: &Ident, span: Span, value: &Expr) {
+        self.push(Symbol {
+            name: name.name.clone(),
+            kind: Kind::Global,
+            owner: None,
+            name_span: name.span,
+            span,
+            detail: format!("global {}", name.name),
+            scope: None,
+            new_type: new_type(Some(value)),
+        });
+    }
+
     fn stmts(&mut self, stmts: &[Stmt], scope: Option<Span>, owner: Option<&str>) {
         for s in stmts {
             self.stmt(s, scope, owner);
@@ -156,16 +170,7 @@ impl Index {
                     self.variable(d, "outbox", s.span, scope);
                 }
             }
-            StmtKind::Global { name, value } => self.push(Symbol {
-                name: name.name.clone(),
-                kind: Kind::Global,
-                owner: None,
-                name_span: name.span,
-                span: s.span,
-                detail: format!("global {}", name.name),
-                scope: None,
-                new_type: new_type(Some(value)),
-            }),
+            StmtKind::Global { name, value } => self.global(name, s.span, value),
             StmtKind::Assign { target, value } if scope.is_none() => {
                 if let ExprKind::Var(name) = &target.kind {
                     let known = self
@@ -173,16 +178,7 @@ impl Index {
                         .iter()
                         .any(|x| x.kind == Kind::Global && x.name == name.name);
                     if !known {
-                        self.push(Symbol {
-                            name: name.name.clone(),
-                            kind: Kind::Global,
-                            owner: None,
-                            name_span: name.span,
-                            span: s.span,
-                            detail: format!("global {}", name.name),
-                            scope: None,
-                            new_type: new_type(Some(value)),
-                        });
+                        self.global(name, s.span, value);
                     }
                 }
             }
