@@ -18,7 +18,7 @@
 //! changes; at that point every assignment agrees with its slot's type. If it does not
 //! settle within a bound, every slot is `Dyn`.
 
-use super::{BinOp, Const, Expr, FuncId, LocalTy, Program, Spec, Stmt};
+use super::{visit, BinOp, Const, Expr, FuncId, LocalTy, Program, Spec, Stmt};
 
 /// `None`: nothing known yet.
 type T = Option<LocalTy>;
@@ -246,28 +246,13 @@ impl Walk<'_> {
         ty(e, &self.prog.strings, &local, &call)
     }
 
+    /// Records what evaluating `e` tells about calls and hidden temporaries.
     fn expr(&mut self, e: &Expr) {
+        for c in visit::operands(e) {
+            self.expr(c);
+        }
         match e {
-            Expr::Const(_)
-            | Expr::Local(_)
-            | Expr::Global(..)
-            | Expr::Static(..)
-            | Expr::Resuming(..)
-            | Expr::Spawn(..) => {}
-            Expr::Binary(_, a, b, _) | Expr::And(a, b) | Expr::Or(a, b) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            Expr::Neg(a, _)
-            | Expr::Not(a)
-            | Expr::Field(a, _, _)
-            | Expr::IsType(a, _)
-            | Expr::AsType(a, _)
-            | Expr::Await(a, _) => self.expr(a),
             Expr::Call(f, args, _) => {
-                for a in args {
-                    self.expr(a);
-                }
                 let f = *f as usize;
                 self.called[f] = true;
                 for (i, a) in args.iter().enumerate() {
@@ -276,27 +261,13 @@ impl Walk<'_> {
                 }
             }
             Expr::Tee(slot, a) => {
-                self.expr(a);
                 // The slot holds what it keeps: unboxed when that is a number, so a version
                 // whose temporaries are all numbers keeps nothing.
                 let s = *slot as usize;
                 let t = self.ty(a);
                 self.locals[s] = join(self.locals[s], t);
             }
-            Expr::Method { recv, args, .. } => {
-                self.expr(recv);
-                for a in args {
-                    self.expr(a);
-                }
-            }
-            Expr::New(_, args, _)
-            | Expr::NewBuiltin(_, args, _)
-            | Expr::Raise(_, args, _)
-            | Expr::Task(_, args, _) => {
-                for a in args {
-                    self.expr(a);
-                }
-            }
+            _ => {}
         }
     }
 
@@ -306,13 +277,13 @@ impl Walk<'_> {
         }
     }
 
+    /// Records what statement `s` (and the blocks inside it) stores in locals and returns.
     fn stmt(&mut self, s: &Stmt) {
+        for e in visit::stmt_exprs(s) {
+            self.expr(e);
+        }
         match s {
-            Stmt::Expr(e) | Stmt::Print(e, _) | Stmt::Throw(e, _) | Stmt::SetGlobal(_, e) => {
-                self.expr(e)
-            }
             Stmt::ResultOf(e) | Stmt::Return(e) => {
-                self.expr(e);
                 self.returns = join(self.returns, self.ty(e));
             }
             Stmt::SetLocal(slot, e)
@@ -321,43 +292,18 @@ impl Walk<'_> {
                 call: e,
                 ..
             } => {
-                self.expr(e);
                 let t = self.ty(e);
                 let s = *slot as usize;
                 self.locals[s] = join(self.locals[s], t);
             }
-            Stmt::Suspend {
-                slot: None, call, ..
-            } => self.expr(call),
-            Stmt::SetField { obj, value, .. } => {
-                self.expr(obj);
-                self.expr(value);
-            }
-            Stmt::If(c, t, e) => {
-                self.expr(c);
-                self.stmts(t);
-                self.stmts(e);
-            }
-            Stmt::Loop(c, body) => {
-                if let Some(c) = c {
-                    self.expr(c);
-                }
-                self.stmts(body);
-            }
-            Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => {}
-            Stmt::Try {
-                body,
-                catches,
-                finally,
-            } => {
-                self.stmts(body);
+            Stmt::Try { catches, .. } => {
                 for c in catches {
                     self.locals[c.var as usize] = Some(LocalTy::Dyn);
-                    self.stmts(&c.body);
                 }
-                self.stmts(finally);
             }
+            _ => {}
         }
+        visit::for_each_block(s, |b| self.stmts(b));
     }
 }
 

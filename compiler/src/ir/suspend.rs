@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{BinOp, Catch, Const, Expr, FuncId, Function, LocalTy, Program, SiteId, Stmt};
+use super::{visit, BinOp, Catch, Const, Expr, FuncId, Function, LocalTy, Program, SiteId, Stmt};
 
 /// Builtin methods that may suspend the calling task: FutureBox `get()`, and
 /// TimeBox/TimerBox `sleep(ms)`.
@@ -78,9 +78,7 @@ fn extract_tasks(prog: &mut Program) {
     while i < prog.functions.len() {
         let mut body = std::mem::take(&mut prog.functions[i].body);
         let parent = prog.functions[i].name.clone();
-        for s in &mut body {
-            visit_stmt_exprs(s, &mut |e| spawn_to_task(prog, &parent, e));
-        }
+        visit::walk_exprs_mut(&mut body, &mut |e| spawn_to_task(prog, &parent, e));
         prog.functions[i].body = body;
         i += 1;
     }
@@ -144,7 +142,7 @@ fn collect_locals(e: &Expr, read: &mut BTreeSet<u32>, written: &mut BTreeSet<u32
         }
         _ => {}
     }
-    for c in children(e) {
+    for c in visit::written_operands(e) {
         collect_locals(c, read, written);
     }
 }
@@ -153,120 +151,8 @@ fn rename_locals(e: &mut Expr, map: &BTreeMap<u32, u32>) {
     if let Expr::Local(s) | Expr::Tee(s, _) = e {
         *s = map[s];
     }
-    for c in children_mut(e) {
+    for c in visit::written_operands_mut(e) {
         rename_locals(c, map);
-    }
-}
-
-/// Calls `f` on every expression in `s` (outermost first, then their operands).
-fn visit_stmt_exprs(s: &mut Stmt, f: &mut dyn FnMut(&mut Expr)) {
-    fn walk(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
-        f(e);
-        for c in children_mut(e) {
-            walk(c, f);
-        }
-    }
-    match s {
-        Stmt::Expr(e)
-        | Stmt::ResultOf(e)
-        | Stmt::SetLocal(_, e)
-        | Stmt::SetGlobal(_, e)
-        | Stmt::Return(e)
-        | Stmt::Print(e, _)
-        | Stmt::Throw(e, _) => walk(e, f),
-        Stmt::SetField { obj, value, .. } => {
-            walk(value, f);
-            walk(obj, f);
-        }
-        Stmt::If(c, t, e) => {
-            walk(c, f);
-            for s in t.iter_mut().chain(e.iter_mut()) {
-                visit_stmt_exprs(s, f);
-            }
-        }
-        Stmt::Loop(c, body) => {
-            if let Some(c) = c {
-                walk(c, f);
-            }
-            for s in body {
-                visit_stmt_exprs(s, f);
-            }
-        }
-        Stmt::Try {
-            body,
-            catches,
-            finally,
-        } => {
-            for s in body
-                .iter_mut()
-                .chain(catches.iter_mut().flat_map(|c| c.body.iter_mut()))
-                .chain(finally.iter_mut())
-            {
-                visit_stmt_exprs(s, f);
-            }
-        }
-        Stmt::Suspend { call, .. } => walk(call, f),
-        Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => {}
-    }
-}
-
-/// The operands of an expression, in evaluation order (a task's expression included).
-pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
-    match e {
-        Expr::Const(_)
-        | Expr::Local(_)
-        | Expr::Global(..)
-        | Expr::Static(..)
-        | Expr::Resuming(..) => vec![],
-        Expr::Binary(_, a, b, _) | Expr::And(a, b) | Expr::Or(a, b) => vec![a, b],
-        Expr::Neg(a, _)
-        | Expr::Not(a)
-        | Expr::Field(a, _, _)
-        | Expr::IsType(a, _)
-        | Expr::AsType(a, _)
-        | Expr::Await(a, _)
-        | Expr::Tee(_, a)
-        | Expr::Spawn(a, _) => vec![a],
-        Expr::Call(_, args, _)
-        | Expr::New(_, args, _)
-        | Expr::NewBuiltin(_, args, _)
-        | Expr::Raise(_, args, _)
-        | Expr::Task(_, args, _) => args.iter().collect(),
-        Expr::Method { recv, args, .. } => {
-            let mut v = vec![recv.as_ref()];
-            v.extend(args.iter());
-            v
-        }
-    }
-}
-
-fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
-    match e {
-        Expr::Const(_)
-        | Expr::Local(_)
-        | Expr::Global(..)
-        | Expr::Static(..)
-        | Expr::Resuming(..) => vec![],
-        Expr::Binary(_, a, b, _) | Expr::And(a, b) | Expr::Or(a, b) => vec![a, b],
-        Expr::Neg(a, _)
-        | Expr::Not(a)
-        | Expr::Field(a, _, _)
-        | Expr::IsType(a, _)
-        | Expr::AsType(a, _)
-        | Expr::Tee(_, a)
-        | Expr::Await(a, _) => vec![a],
-        // A task's expression runs in the task, not here.
-        Expr::Spawn(..) => vec![],
-        Expr::Call(_, args, _)
-        | Expr::New(_, args, _)
-        | Expr::NewBuiltin(_, args, _)
-        | Expr::Raise(_, args, _)
-        | Expr::Task(_, args, _) => args.iter_mut().collect(),
-        Expr::Method { recv, args, .. } => {
-            let mut v = vec![recv.as_mut()];
-            v.extend(args.iter_mut());
-            v
-        }
     }
 }
 
@@ -294,7 +180,7 @@ impl Oracle<'_> {
     }
 
     fn expr_has_point(&self, e: &Expr) -> bool {
-        self.is_point(e) || children(e).into_iter().any(|c| self.expr_has_point(c))
+        visit::any_written(e, &mut |e| self.is_point(e))
     }
 
     fn block_has_point(&self, b: &[Stmt]) -> bool {
@@ -302,32 +188,14 @@ impl Oracle<'_> {
     }
 
     fn stmt_has_point(&self, s: &Stmt) -> bool {
-        let e = |x: &Expr| self.expr_has_point(x);
-        match s {
-            Stmt::Expr(x)
-            | Stmt::ResultOf(x)
-            | Stmt::SetLocal(_, x)
-            | Stmt::SetGlobal(_, x)
-            | Stmt::Return(x)
-            | Stmt::Print(x, _)
-            | Stmt::Throw(x, _) => e(x),
-            Stmt::SetField { obj, value, .. } => e(obj) || e(value),
-            Stmt::If(c, t, f) => e(c) || self.block_has_point(t) || self.block_has_point(f),
-            Stmt::Loop(c, b) => c.as_ref().is_some_and(e) || self.block_has_point(b),
-            // Waits inside `finally` wait in place (see the module docs); they still make
-            // the function "may suspend" for the call graph, conservatively.
-            Stmt::Try {
-                body,
-                catches,
-                finally,
-            } => {
-                self.block_has_point(body)
-                    || catches.iter().any(|c| self.block_has_point(&c.body))
-                    || self.block_has_point(finally)
-            }
-            Stmt::Suspend { .. } => true,
-            Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => false,
+        if let Stmt::Suspend { .. } = s {
+            return true;
         }
+        // Waits inside `finally` wait in place (see the module docs); they still make the
+        // function "may suspend" for the call graph, conservatively.
+        let mut found = visit::stmt_exprs(s).any(|e| self.expr_has_point(e));
+        visit::for_each_block(s, |b| found = found || self.block_has_point(b));
+        found
     }
 }
 
@@ -792,4 +660,9 @@ fn guard_stmt(s: Stmt) -> Stmt {
         },
         other => other,
     }
+}
+
+/// The operands of `e`, a task's expression included (see [`visit::written_operands`]).
+pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
+    visit::written_operands(e).collect()
 }
