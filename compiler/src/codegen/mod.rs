@@ -79,10 +79,7 @@ pub fn compile_checked_with(
     if !checked.is_ok() || checked.program.is_none() {
         return Err(CompileFailure::Diagnostics(Box::new(checked)));
     }
-    let mut ir = crate::ir::lower::lower(&checked);
-    crate::ir::suspend::lower_async(&mut ir);
-    crate::ir::infer::infer(&mut ir);
-    crate::ir::effects::effects(&mut ir);
+    let ir = crate::ir::build(&checked);
     let info = runtime::RuntimeInfo::load(guest);
     let addition = emit::Emitter::new(&ir, info).emit();
     let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;

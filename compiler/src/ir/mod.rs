@@ -6,17 +6,78 @@
 //! location. Control flow is structured (`If`, `Loop`, `Try`), as in WebAssembly.
 //!
 //! Keeping this layer lets later passes work on Nyash semantics without WebAssembly
-//! details: type inference to unbox Int/Float/Bool locals ([`LocalTy`]), and the async
-//! lowering, which will turn functions containing `await` into resumable state machines by
-//! splitting them at suspend points (each `Await` becomes a state; locals move to a frame
-//! object). See `docs/compiler.md`.
+//! details. [`build`] runs them in order ([`Pass`]): lowering from the resolved AST, the
+//! async lowering, which makes every function that may wait resumable (it saves its locals
+//! in a heap frame and re-enters at its suspend point), type inference to unbox
+//! Int/Float/Bool locals ([`LocalTy`]), and the effects of specialised versions. Passes reach
+//! the nodes below a node through [`visit`]; [`print`] shows the IR as text. See
+//! `docs/compiler.md`.
 
 pub mod effects;
 pub mod infer;
 pub mod lower;
+pub mod print;
 pub mod suspend;
+pub mod visit;
 
 use std::collections::BTreeMap;
+
+use crate::load::Checked;
+
+/// The passes that build a program's IR, in the order [`build`] runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// [`lower::lower`]: the resolved AST to IR.
+    Lower,
+    /// [`suspend::lower_async`]: tasks and resumable functions.
+    Async,
+    /// [`infer::infer`]: unboxed representations and specialised versions.
+    Infer,
+    /// [`effects::effects`]: which specialised versions are isolated or may raise.
+    Effects,
+}
+
+impl Pass {
+    /// Every pass, in order.
+    pub const ALL: [Pass; 4] = [Pass::Lower, Pass::Async, Pass::Infer, Pass::Effects];
+
+    /// The pass's name, as in snapshot file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Lower => "lower",
+            Pass::Async => "async",
+            Pass::Infer => "infer",
+            Pass::Effects => "effects",
+        }
+    }
+}
+
+/// The IR of a program that checked without errors, ready for code generation.
+pub fn build(checked: &Checked) -> Program {
+    build_observed(checked, &mut |_, _| {})
+}
+
+/// [`build`], showing `observe` the program after each pass.
+pub fn build_observed(checked: &Checked, observe: &mut dyn FnMut(Pass, &Program)) -> Program {
+    // Every name is resolved, every string interned, every operation that can raise has a
+    // site. Every local is `Dyn`; no function has a `spec`; `nowait` is an `Expr::Spawn`.
+    let mut prog = lower::lower(checked);
+    observe(Pass::Lower, &prog);
+    // No `Spawn` is left: each is an `Expr::Task` whose function is in `Program::tasks`.
+    // `may_suspend` is final; in a resumable function every call that may suspend is a
+    // `Stmt::Suspend` with nothing pending on the operand stack, and every statement is
+    // guarded by `Expr::Resuming`. Passes after this one add no call that may suspend.
+    suspend::lower_async(&mut prog);
+    observe(Pass::Async, &prog);
+    // Every local slot has its representation in each version; every assignment agrees
+    // with its slot's type; `generic_used` is final. Bodies are not changed after this.
+    infer::infer(&mut prog);
+    observe(Pass::Infer, &prog);
+    // `Spec::isolated` and `Spec::may_raise` are final.
+    effects::effects(&mut prog);
+    observe(Pass::Effects, &prog);
+    prog
+}
 
 /// Index into [`Program::functions`].
 pub type FuncId = u32;
