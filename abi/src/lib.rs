@@ -6,11 +6,13 @@
 //! value tags, object kinds, operator and callback codes, the layout of the state block
 //! ([`State`]; the compiler takes field offsets with `core::mem::offset_of!`), and the list of
 //! exports with their WebAssembly signatures ([`EXPORTS`]), which the compiler's tests check
-//! against the built runtime.
+//! against the built runtime, and the builtin boxes' method names ([`builtins`]).
 //!
 //! `no_std` and dependency-free, so the `wasm32-unknown-unknown` runtime can use it as it is.
 
 #![no_std]
+
+pub mod builtins;
 
 /// Value tags: the first half of a value pair (`docs/compiler.md`, "Values").
 pub mod tag {

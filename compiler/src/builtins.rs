@@ -1,332 +1,11 @@
 //! The builtin boxes (Part 2 §14 with the additions of R13/R14) and their method names.
 //!
 //! The resolver uses this table to resolve `new ArrayBox()`, to know that builtin names are
-//! reserved, and to suggest the right spelling of a misspelled builtin method.
+//! reserved, and to suggest the right spelling of a misspelled builtin method. The table itself
+//! is [`nyash_abi::builtins`], shared with the runtime, whose checking build verifies that it
+//! answers exactly the methods listed (`guest/src/method_table.rs`).
 
-/// A builtin box: its name and the methods it answers (including R14's additions).
-#[derive(Debug)]
-pub struct BuiltinBoxInfo {
-    /// The box's name, e.g. `StringBox`.
-    pub name: &'static str,
-    /// Method names.
-    pub methods: &'static [&'static str],
-}
-
-/// Every builtin box, in a fixed order; [`BuiltinBox`] indexes this table.
-pub static BUILTIN_BOXES: &[BuiltinBoxInfo] = &[
-    BuiltinBoxInfo {
-        name: "StringBox",
-        methods: &[
-            "length",
-            "get",
-            "substring",
-            "find",
-            "split",
-            "replace",
-            "trim",
-            "toUpper",
-            "toLower",
-            "toInteger",
-            "toString",
-            "contains",
-            "indexOf",
-            "startsWith",
-            "endsWith",
-            "toUpperCase",
-            "toLowerCase",
-            "concat",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "IntegerBox",
-        methods: &["toString", "abs", "max", "min", "toFloat", "pow", "equals"],
-    },
-    BuiltinBoxInfo {
-        name: "FloatBox",
-        methods: &[
-            "toString",
-            "abs",
-            "floor",
-            "ceil",
-            "round",
-            "toInteger",
-            "max",
-            "min",
-            "pow",
-            "sqrt",
-            "sin",
-            "cos",
-            "tan",
-            "exp",
-            "log",
-            "log10",
-            "isNaN",
-            "isInfinite",
-            "isFinite",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "BoolBox",
-        methods: &["toString", "not", "and", "or", "equals"],
-    },
-    BuiltinBoxInfo {
-        name: "NullBox",
-        methods: &[
-            "is_null",
-            "is_not_null",
-            "isNull",
-            "toString",
-            "equals",
-            "get_or_default",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "ArrayBox",
-        methods: &[
-            "push", "pop", "length", "size", "isEmpty", "get", "set", "remove", "indexOf",
-            "contains", "clear", "join", "sort", "reverse", "slice", "toString", "clone", "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "MapBox",
-        methods: &[
-            "set",
-            "get",
-            "has",
-            "containsKey",
-            "delete",
-            "keys",
-            "values",
-            "size",
-            "isEmpty",
-            "clear",
-            "containsValue",
-            "forEach",
-            "toJSON",
-            "toString",
-            "clone",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "ConsoleBox",
-        methods: &["log", "warn", "error", "clear", "readLine", "print"],
-    },
-    BuiltinBoxInfo {
-        name: "MathBox",
-        methods: &[
-            "abs", "max", "min", "pow", "sqrt", "getPi", "getE", "sin", "cos", "tan", "exp", "log",
-            "log10", "floor", "ceil", "round", "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "TimeBox",
-        methods: &[
-            "now",
-            "fromTimestamp",
-            "parse",
-            "sleep",
-            "format",
-            "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "DateTimeBox",
-        methods: &[
-            "year",
-            "month",
-            "day",
-            "hour",
-            "minute",
-            "second",
-            "millisecond",
-            "weekday",
-            "timestamp",
-            "toISOString",
-            "format",
-            "addDays",
-            "addHours",
-            "addMinutes",
-            "addSeconds",
-            "toString",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "TimerBox",
-        methods: &[
-            "now",
-            "elapsed",
-            "reset",
-            "start",
-            "stop",
-            "isRunning",
-            "sleep",
-            "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "RandomBox",
-        methods: &[
-            "seed",
-            "random",
-            "randInt",
-            "randBool",
-            "choice",
-            "shuffle",
-            "randString",
-            "probability",
-            "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "FileBox",
-        methods: &[
-            "read", "write", "append", "exists", "delete", "copy", "path", "getPath", "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "JSONBox",
-        methods: &[
-            "stringify",
-            "get",
-            "set",
-            "has",
-            "keys",
-            "parse",
-            "toString",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "RegexBox",
-        methods: &[
-            "test", "isMatch", "find", "findAll", "replace", "split", "pattern", "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "ResultBox",
-        methods: &[
-            "isOk",
-            "is_ok",
-            "isErr",
-            "is_err",
-            "getValue",
-            "get_value",
-            "unwrap",
-            "getError",
-            "get_error",
-            "toString",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "BufferBox",
-        methods: &[
-            "write",
-            "readAll",
-            "read",
-            "clear",
-            "length",
-            "size",
-            "append",
-            "slice",
-            "is_shared_with",
-            "isSharedWith",
-            "share_reference",
-            "shareReference",
-            "memory_footprint",
-            "memoryFootprint",
-            "clone",
-            "toString",
-            "equals",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "DebugBox",
-        methods: &[
-            "startTracking",
-            "stopTracking",
-            "trackBox",
-            "watch",
-            "dumpAll",
-            "saveToFile",
-            "memoryReport",
-            "setBreakpoint",
-            "traceCall",
-            "showCallStack",
-            "clear",
-            "isTracking",
-            "getTrackedCount",
-            "toString",
-        ],
-    },
-    BuiltinBoxInfo {
-        name: "ErrorBox",
-        methods: &["getMessage", "toString"],
-    },
-    BuiltinBoxInfo {
-        name: "FutureBox",
-        methods: &["get", "ready", "equals", "toString"],
-    },
-    BuiltinBoxInfo {
-        name: "MethodBox",
-        methods: &["invoke"],
-    },
-    BuiltinBoxInfo {
-        name: "RangeBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "StreamBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "SoundBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "IntentBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "P2PBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "SocketBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "HTTPServerBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "HTTPClientBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "HTTPRequestBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "HTTPResponseBox",
-        methods: &[],
-    },
-    BuiltinBoxInfo {
-        name: "ChannelBox",
-        methods: &[
-            "sendMessage",
-            "announce",
-            "toString",
-            "sender",
-            "receiver",
-            "equals",
-        ],
-    },
-];
+pub use nyash_abi::builtins::{BoxMethods, BUILTIN_BOXES};
 
 /// A builtin box, as an index into [`BUILTIN_BOXES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -342,7 +21,7 @@ impl BuiltinBox {
     }
 
     /// Its table entry.
-    pub fn info(self) -> &'static BuiltinBoxInfo {
+    pub fn info(self) -> &'static BoxMethods {
         &BUILTIN_BOXES[self.0 as usize]
     }
 
@@ -381,5 +60,34 @@ mod tests {
         assert!(BuiltinBox::by_name("Nope").is_none());
         let a = BuiltinBox::by_name("ArrayBox").expect("ArrayBox is builtin");
         assert!(a.has_method("push") && a.has_method("size") && !a.has_method("map"));
+    }
+
+    /// The methods compiled code computes inline (`ir::infer::NumMethod`) are ones the
+    /// table lists, so the resolver never warns about a call the back end compiles.
+    #[test]
+    fn inline_number_methods_are_listed() {
+        use crate::ir::infer::NumMethod;
+        use crate::ir::LocalTy::{Float, Int};
+        let names: Vec<&str> = BUILTIN_BOXES
+            .iter()
+            .flat_map(|b| b.methods)
+            .copied()
+            .collect();
+        let mut found = 0;
+        for (ty, box_name) in [(Int, "IntegerBox"), (Float, "FloatBox")] {
+            let b = BuiltinBox::by_name(box_name).unwrap();
+            for name in &names {
+                for args in [&[][..], &[Int], &[Float]] {
+                    if NumMethod::find(ty, name, args).is_some() {
+                        assert!(
+                            b.has_method(name),
+                            "{box_name}.{name} is inline but not listed"
+                        );
+                        found += 1;
+                    }
+                }
+            }
+        }
+        assert!(found >= 14, "every inline method was found ({found})");
     }
 }
