@@ -163,7 +163,7 @@ pub fn call_map(map: &mut Map, name: &str, args: &mut Vec<Val>) -> Option<Val> {
             expect_args(name, args, 1)?;
             Val::bool(map.get(&key(&args[0])).is_some())
         }
-        "delete" | "remove" => {
+        "delete" => {
             expect_args(name, args, 1)?;
             let k = key(&args[0]);
             if map.delete(&k) {
@@ -185,7 +185,7 @@ pub fn call_map(map: &mut Map, name: &str, args: &mut Vec<Val>) -> Option<Val> {
             expect_args(name, args, 0)?;
             new_array(map.entries().iter().map(|(_, v)| v.clone()).collect())
         }
-        "size" | "length" => {
+        "size" => {
             expect_args(name, args, 0)?;
             Val::int(map.len() as i64)
         }

@@ -97,6 +97,8 @@ pub fn arg_str<'a>(name: &str, v: &'a Val) -> Option<&'a str> {
 /// Raises `Unknown method 'm' for Box`, or `Unknown Box method: m` for the boxes whose
 /// message §15 words that way.
 pub fn unknown_method(box_name: &str, name: &str) -> Option<Val> {
+    #[cfg(feature = "checked-alloc")]
+    crate::method_table::unknown_raised();
     match box_name {
         "MapBox" | "MathBox" | "ConsoleBox" | "NullBox" | "TimeBox" | "DateTimeBox"
         | "RandomBox" | "DebugBox" => raise(format!("Unknown {box_name} method: {name}")),
@@ -209,7 +211,19 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
 }
 
 /// Calls method `name` on a value that compiled code could not dispatch itself.
-pub fn call(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
+pub fn call(recv: Val, name: &str, args: Vec<Val>) -> Option<Val> {
+    #[cfg(feature = "checked-alloc")]
+    {
+        let pending = crate::method_table::before(&recv, name);
+        let r = dispatch(recv, name, args);
+        crate::method_table::after(pending, name);
+        r
+    }
+    #[cfg(not(feature = "checked-alloc"))]
+    dispatch(recv, name, args)
+}
+
+fn dispatch(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
     match recv.tag {
         TAG_INT => int_method(recv.bits as i64, name, &args),
         TAG_FLOAT => float_method(f64::from_bits(recv.bits), name, &args),
@@ -427,7 +441,7 @@ fn null_method(name: &str, args: &[Val]) -> Option<Val> {
             expect_args(name, args, 0)?;
             Val::bool(true)
         }
-        "is_not_null" | "isNotNull" => {
+        "is_not_null" => {
             expect_args(name, args, 0)?;
             Val::bool(false)
         }
@@ -510,8 +524,8 @@ fn math_method(name: &str, args: &[Val]) -> Option<Val> {
         Some(Val::float(g(arg_num(name, &args[0])?)))
     };
     let r = match name {
-        "getPi" | "pi" => Val::float(core::f64::consts::PI),
-        "getE" | "e" => Val::float(core::f64::consts::E),
+        "getPi" => Val::float(core::f64::consts::PI),
+        "getE" => Val::float(core::f64::consts::E),
         "abs" => {
             expect_args(name, args, 1)?;
             match args[0].as_int() {

@@ -33,6 +33,8 @@ mod instance;
 mod json;
 mod jsontext;
 mod map;
+#[cfg(feature = "checked-alloc")]
+mod method_table;
 mod native;
 mod num;
 mod object;

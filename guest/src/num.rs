@@ -18,8 +18,3 @@ pub fn push_float(out: &mut String, f: f64) {
 pub fn parse_int(s: &str) -> Option<i64> {
     s.trim().parse::<i64>().ok()
 }
-
-/// Parses a Float (trimmed).
-pub fn parse_float(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok()
-}

@@ -12,7 +12,7 @@ use crate::value::Val;
 /// Calls StringBox method `name` on `s`, the text of the live string object at `key`.
 pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
     let r = match name {
-        "length" | "size" => {
+        "length" => {
             expect_args(name, args, 0)?;
             Val::int(Chars::of(s, key).count() as i64)
         }
@@ -20,7 +20,7 @@ pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
             expect_args(name, args, 0)?;
             new_str(s.into())
         }
-        "get" | "charAt" => {
+        "get" => {
             expect_args(name, args, 1)?;
             let i = arg_int(name, &args[0])?;
             match usize::try_from(i)
@@ -93,10 +93,6 @@ pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
         "toInteger" => {
             expect_args(name, args, 0)?;
             Val::int(num::parse_int(s).unwrap_or(0))
-        }
-        "toFloat" => {
-            expect_args(name, args, 0)?;
-            Val::float(num::parse_float(s).unwrap_or(0.0))
         }
         "equals" => {
             expect_args(name, args, 1)?;

@@ -468,10 +468,7 @@ pub fn method(recv: &Val, name: &str, args: &[Val]) -> Option<Option<Val>> {
             ));
             None
         }
-        _ => {
-            error::raise(alloc::format!("Unknown method '{name}' for FutureBox"));
-            None
-        }
+        _ => crate::builtins::unknown_method("FutureBox", name),
     };
     Some(r)
 }
