@@ -8,6 +8,7 @@
 //! `nyash targets` lists what this build can produce.
 
 mod bundle;
+mod check;
 mod error;
 mod files;
 mod fmt;
@@ -18,6 +19,7 @@ mod module_check;
 mod output;
 mod precompile;
 mod quiet_panics;
+mod report;
 mod run;
 mod source;
 mod stubs;
@@ -179,8 +181,7 @@ fn main() -> ExitCode {
         };
     }
     if let Command::Check { file, .. } = &cli.command {
-        // Diagnostics are printed by the front end; 0 = valid, 1 = not.
-        return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
+        return check::check(file);
     }
     if let Command::Run {
         file,
