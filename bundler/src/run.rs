@@ -7,9 +7,9 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use nyash_compiler::GuestRuntime;
-use nyash_runtime::engine;
+use nyash_runtime::engine::{self, Target};
 use nyash_runtime::wasi::{self, HostState, RunError};
-use wasmtime::{Config, Engine, Module};
+use wasmtime::{Engine, Module};
 
 use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
@@ -44,9 +44,7 @@ pub fn run(
 
 /// The engine for running programs on this machine, with the shared settings.
 pub fn host_engine() -> Result<Engine> {
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    Engine::new(&config)
+    engine::build(Target::Host)
         .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))
 }
 

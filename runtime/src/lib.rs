@@ -1,7 +1,7 @@
 //! What the nyash bundler and the nyash stub share.
 //!
 //! * [`engine`]: the one wasmtime configuration used to compile and to load
-//!   every bundle section;
+//!   every bundle section, and the one function that builds engines from it;
 //! * [`payload`]: the bundle payload format, written by the bundler and read
 //!   by the stub;
 //! * [`policy`]: the file-system policy (`--dir` mappings) a bundle carries;

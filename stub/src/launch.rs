@@ -4,9 +4,10 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use nyash_runtime::engine::{self, Target};
 use nyash_runtime::payload::{self, Bundle, PayloadError, SectionKind};
+use nyash_runtime::targets;
 use nyash_runtime::wasi::{self, HostState, RunError};
-use nyash_runtime::{engine, targets};
 use wasmtime::{Engine, Module};
 
 use crate::options::{trace, Exec, Options};
@@ -155,7 +156,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
             rejected.push(why);
         } else {
             let t = Instant::now();
-            match engine::native_engine() {
+            match engine::build(Target::Host) {
                 Ok(engine) => {
                     trace!(opts, "native engine created in {:.3} ms", ms(t));
                     for i in native {
@@ -187,7 +188,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
     if fallback.is_empty() {
         rejected.push("the bundle has no portable fallback".into());
     } else {
-        match engine::pulley_engine() {
+        match engine::build(Target::PULLEY) {
             Ok(engine) => {
                 for i in fallback {
                     match load(opts, bundle, &engine, i)? {
