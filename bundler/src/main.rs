@@ -33,6 +33,7 @@ use clap::{Parser, Subcommand};
 
 use error::CliError;
 use nyash_compiler::GuestRuntime;
+use nyash_runtime::exit::exit_with;
 
 #[derive(Parser)]
 #[command(
@@ -283,15 +284,6 @@ fn fail(e: CliError) -> ExitCode {
         eprintln!("{e}");
     }
     ExitCode::FAILURE
-}
-
-/// Exits with a program's status: 0–255 as is; others go to the OS, which
-/// keeps what it can (the low 8 bits on Unix), as the launcher does.
-fn exit_with(status: i32) -> ExitCode {
-    match u8::try_from(status) {
-        Ok(code) => ExitCode::from(code),
-        Err(_) => std::process::exit(status),
-    }
 }
 
 fn dispatch(command: Command) -> Result<(), CliError> {

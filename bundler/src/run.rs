@@ -8,7 +8,8 @@ use std::path::Path;
 
 use nyash_compiler::GuestRuntime;
 use nyash_runtime::engine::{self, Target};
-use nyash_runtime::wasi::{self, HostState, RunError};
+use nyash_runtime::exit;
+use nyash_runtime::wasi::{self, HostState};
 use wasmtime::{Engine, Module};
 
 use crate::error::{CliError, Result};
@@ -58,16 +59,9 @@ pub fn execute(engine: &Engine, module: &Module, argv: Vec<OsString>, path: &Pat
 
 /// Runs `module` against `host` on the program thread ([`engine::on_program_stack`]).
 fn run_host(engine: &Engine, module: &Module, host: HostState, path: &Path) -> Result<i32> {
-    match engine::on_program_stack(|| wasi::run(engine, module, host)) {
-        Ok(status) | Err(RunError::Exited(status)) => Ok(status),
-        Err(RunError::Trap { message, .. }) => {
-            eprintln!("error: the program crashed: {message}");
-            Ok(1)
-        }
-        Err(RunError::Link(message)) => Err(CliError::new(format!(
-            "{} cannot run: {message}",
-            path.display()
-        ))
-        .hint("programs reach the host only through WASI preview 1")),
-    }
+    let ended = engine::on_program_stack(|| wasi::run(engine, module, host));
+    exit::status(ended, |_| {}).map_err(|message| {
+        CliError::new(format!("{} cannot run: {message}", path.display()))
+            .hint("programs reach the host only through WASI preview 1")
+    })
 }

@@ -2,6 +2,7 @@
 //!
 //! * [`engine`]: the one wasmtime configuration used to compile and to load
 //!   every bundle section, and the one function that builds engines from it;
+//! * [`exit`]: how a run's end becomes the process's exit status;
 //! * [`payload`]: the bundle payload format, written by the bundler and read
 //!   by the stub;
 //! * [`policy`]: the file-system policy (`--dir` mappings) a bundle carries;
@@ -14,6 +15,7 @@
 //! of Cranelift.
 
 pub mod engine;
+pub mod exit;
 pub mod payload;
 pub mod policy;
 pub mod targets;
