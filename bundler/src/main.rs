@@ -38,7 +38,12 @@ use nyash_runtime::exit::exit_with;
 #[derive(Parser)]
 #[command(
     name = "nyash",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)"),
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (wasmtime ",
+        nyash_runtime::wasmtime_version!(),
+        ")"
+    ),
     about = "The Nyash toolchain: bundle programs into single executables",
     propagate_version = true
 )]

@@ -21,15 +21,21 @@ use wasmtime::{Config, Engine, ModuleVersionStrategy, WasmBacktraceDetails, Wasm
 /// interpreter, 64-bit little-endian).
 pub const PULLEY_TARGET: &str = "pulley64";
 
-/// The wasmtime release compiled into both binaries.
-pub const WASMTIME_VERSION: &str = "48.0.8";
+/// The wasmtime release compiled into both binaries (from `Cargo.lock`; see
+/// [`crate::wasmtime_version`] for a literal).
+pub const WASMTIME_VERSION: &str = wasmtime_version!();
 
 /// The version string written into every precompiled artifact.
 ///
 /// It names the nyash release as well as wasmtime's, so an artifact produced
 /// by another nyash release is rejected with a clean error instead of being
 /// loaded by an engine that might interpret it differently.
-pub const ARTIFACT_VERSION: &str = concat!("nyash-", env!("CARGO_PKG_VERSION"), "+wasmtime-48.0.8");
+pub const ARTIFACT_VERSION: &str = concat!(
+    "nyash-",
+    env!("CARGO_PKG_VERSION"),
+    "+wasmtime-",
+    wasmtime_version!()
+);
 
 /// What an engine compiles for, or loads artifacts of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +170,19 @@ pub fn on_program_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_workspace_pins_exactly_the_wasmtime_it_was_built_with() {
+        // Artifacts are only compatible within one wasmtime release, so the dependency must
+        // be an exact `=` pin, and the pin is what Cargo.lock (and so WASMTIME_VERSION) holds.
+        let manifest = include_str!("../../Cargo.toml");
+        let pin = format!("wasmtime = {{ version = \"={WASMTIME_VERSION}\"");
+        assert!(
+            manifest.contains(&pin),
+            "the workspace Cargo.toml lacks `{pin}`"
+        );
+        assert!(ARTIFACT_VERSION.ends_with(&format!("+wasmtime-{WASMTIME_VERSION}")));
+    }
 
     #[test]
     fn every_target_kind_builds_an_engine() {
