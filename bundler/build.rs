@@ -40,6 +40,7 @@ fn main() {
         "stub/build.rs",
         "stub/Cargo.toml",
         "runtime/src",
+        "runtime/build.rs",
         "runtime/Cargo.toml",
         "Cargo.lock",
         "Cargo.toml",

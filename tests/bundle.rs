@@ -7,6 +7,8 @@ mod support;
 
 use std::fs;
 
+use nyash_runtime::engine::WASMTIME_VERSION;
+
 use support::*;
 
 #[test]
@@ -499,10 +501,11 @@ fn inspect_lists_every_section() {
         ],
     );
     let out = nyash_ok(&["inspect", &app]);
+    let engine = format!("wasmtime {WASMTIME_VERSION}");
     for needle in [
         "payload format 2",
         "toolchain  nyash 0.1.0",
-        "wasmtime 48.0.8",
+        &engine,
         "wasm    wasm32-wasip1",
         "native  x86_64-unknown-linux-musl    baseline  zstd",
         "native  aarch64-apple-darwin",
@@ -517,7 +520,7 @@ fn inspect_lists_every_section() {
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["format_version"], 2);
-    assert_eq!(doc["engine"], "wasmtime 48.0.8");
+    assert_eq!(doc["engine"], engine.as_str());
     assert_eq!(doc["deny_fs"], false);
     assert_eq!(doc["dirs"], serde_json::json!([]));
     let sections = doc["sections"].as_array().unwrap();

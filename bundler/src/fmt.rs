@@ -12,7 +12,7 @@ use nyash_compiler::format::{format_source, FormatError};
 use nyash_compiler::source::{SourceFile, SourceMap};
 
 use crate::error::{CliError, Result};
-use crate::{files, output, source};
+use crate::{files, output, report};
 
 /// How standard input is named in messages.
 const STDIN_NAME: &str = "<stdin>";
@@ -120,7 +120,7 @@ fn formatted(path: &Path, text: &str) -> Option<String> {
                 path.display().to_string(),
                 text.to_string(),
             ));
-            let mut stderr = source::diagnostics_stream();
+            let mut stderr = report::diagnostics_stream();
             let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
             let _ = render(&errors, 0, &sources, &mut stderr);
             let how = if path == Path::new(STDIN_NAME) {

@@ -8,6 +8,7 @@
 //! `nyash targets` lists what this build can produce.
 
 mod bundle;
+mod check;
 mod error;
 mod files;
 mod fmt;
@@ -18,6 +19,7 @@ mod module_check;
 mod output;
 mod precompile;
 mod quiet_panics;
+mod report;
 mod run;
 mod source;
 mod stubs;
@@ -31,11 +33,17 @@ use clap::{Parser, Subcommand};
 
 use error::CliError;
 use nyash_compiler::GuestRuntime;
+use nyash_runtime::exit::exit_with;
 
 #[derive(Parser)]
 #[command(
     name = "nyash",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)"),
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (wasmtime ",
+        nyash_runtime::wasmtime_version!(),
+        ")"
+    ),
     about = "The Nyash toolchain: bundle programs into single executables",
     propagate_version = true
 )]
@@ -179,8 +187,7 @@ fn main() -> ExitCode {
         };
     }
     if let Command::Check { file, .. } = &cli.command {
-        // Diagnostics are printed by the front end; 0 = valid, 1 = not.
-        return ExitCode::from(nyash_compiler::check_command(file).clamp(0, 255) as u8);
+        return check::check(file);
     }
     if let Command::Run {
         file,
@@ -282,15 +289,6 @@ fn fail(e: CliError) -> ExitCode {
         eprintln!("{e}");
     }
     ExitCode::FAILURE
-}
-
-/// Exits with a program's status: 0–255 as is; others go to the OS, which
-/// keeps what it can (the low 8 bits on Unix), as the launcher does.
-fn exit_with(status: i32) -> ExitCode {
-    match u8::try_from(status) {
-        Ok(code) => ExitCode::from(code),
-        Err(_) => std::process::exit(status),
-    }
 }
 
 fn dispatch(command: Command) -> Result<(), CliError> {

@@ -1,7 +1,7 @@
 //! Precompiling a module to native code for one target.
 
-use nyash_runtime::engine;
-use wasmtime::{Config, Engine};
+use nyash_runtime::engine::{self, Target};
+use wasmtime::Engine;
 
 use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
@@ -12,12 +12,7 @@ use crate::quiet_panics::guarded;
 /// An explicit target also means baseline CPU features: no host features
 /// are inferred, so the artifact loads on every CPU of that architecture.
 pub fn engine_for(target: &str) -> Result<Engine> {
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    config
-        .target(target)
-        .map_err(|e| CliError::new(format!("cannot compile for {target}: {}", error_chain(&e))))?;
-    Engine::new(&config)
+    engine::build(Target::Named(target))
         .map_err(|e| CliError::new(format!("cannot compile for {target}: {}", error_chain(&e))))
 }
 

@@ -7,9 +7,10 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use nyash_compiler::GuestRuntime;
-use nyash_runtime::engine;
-use nyash_runtime::wasi::{self, HostState, RunError};
-use wasmtime::{Config, Engine, Module};
+use nyash_runtime::engine::{self, Target};
+use nyash_runtime::exit;
+use nyash_runtime::wasi::{self, HostState};
+use wasmtime::{Engine, Module};
 
 use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
@@ -44,9 +45,7 @@ pub fn run(
 
 /// The engine for running programs on this machine, with the shared settings.
 pub fn host_engine() -> Result<Engine> {
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    Engine::new(&config)
+    engine::build(Target::Host)
         .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))
 }
 
@@ -60,16 +59,9 @@ pub fn execute(engine: &Engine, module: &Module, argv: Vec<OsString>, path: &Pat
 
 /// Runs `module` against `host` on the program thread ([`engine::on_program_stack`]).
 fn run_host(engine: &Engine, module: &Module, host: HostState, path: &Path) -> Result<i32> {
-    match engine::on_program_stack(|| wasi::run(engine, module, host)) {
-        Ok(status) | Err(RunError::Exited(status)) => Ok(status),
-        Err(RunError::Trap { message, .. }) => {
-            eprintln!("error: the program crashed: {message}");
-            Ok(1)
-        }
-        Err(RunError::Link(message)) => Err(CliError::new(format!(
-            "{} cannot run: {message}",
-            path.display()
-        ))
-        .hint("programs reach the host only through WASI preview 1")),
-    }
+    let ended = engine::on_program_stack(|| wasi::run(engine, module, host));
+    exit::status(ended, |_| {}).map_err(|message| {
+        CliError::new(format!("{} cannot run: {message}", path.display()))
+            .hint("programs reach the host only through WASI preview 1")
+    })
 }

@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use notify_debouncer_mini::notify::RecursiveMode;
 use notify_debouncer_mini::{new_debouncer, DebounceEventResult};
-use nyash_compiler::{load_program, report, FsLoader};
+use nyash_compiler::{load_program, FsLoader};
 
 use crate::error::{CliError, Result};
+use crate::report::{diagnostics_stream, report};
 use crate::source;
 
 /// What a watched command reads.
@@ -216,7 +217,7 @@ fn program_is_valid(watched: &Watched) -> bool {
     }
     let checked = load_program(path, &FsLoader);
     if !checked.is_ok() {
-        report(&checked, path, &mut source::diagnostics_stream());
+        report(&checked, path, &mut diagnostics_stream());
     }
     checked.is_ok()
 }

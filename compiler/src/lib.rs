@@ -10,8 +10,8 @@
 //! * [`load_program`] runs the whole pipeline on an entry file and its includes and returns
 //!   a [`Checked`]: the sources, the parsed [`ast::Module`]s, the diagnostics, and, when the
 //!   program has no errors, the [`resolve::ResolvedProgram`] that the code generator consumes.
-//! * [`check_command`] is `nyash check`: it runs [`load_program`] on the real file system and
-//!   prints the diagnostics.
+//! * [`diagnostics::render`] draws diagnostics into a writer the caller chooses; the compiler
+//!   itself never prints, reads the environment or looks at a terminal.
 //!
 //! Invariants: the core (lexer, parser, resolver) does no IO; every file is read through a
 //! [`source::SourceLoader`]. No input makes it panic, loop forever or overflow the stack:
@@ -21,7 +21,6 @@
 
 pub mod ast;
 pub mod builtins;
-mod check;
 pub mod codegen;
 pub mod diagnostics;
 pub mod format;
@@ -35,7 +34,6 @@ pub mod source;
 pub mod token;
 pub mod trivia;
 
-pub use check::{check_command, report};
 pub use codegen::{
     compile, compile_checked, compile_checked_with, compile_with, CompileFailure, GuestRuntime,
 };

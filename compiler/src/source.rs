@@ -221,7 +221,7 @@ pub fn normalize_path(path: &Path) -> PathBuf {
     result
 }
 
-/// Reads files from the real file system. Used by [`crate::check_command`].
+/// Reads files from the real file system (what the `nyash` command line compiles from).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsLoader;
 

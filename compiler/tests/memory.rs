@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
-use wasmtime::{Config, Engine, Module};
+use wasmtime::Module;
 
 const ALLOC: &str = r#"
 box Cell {
@@ -33,9 +33,7 @@ const TINY: &str = "print(999999)\n";
 
 fn run_child(file: &Path) -> ! {
     let wasm = nyash_compiler::compile(file).expect("compiles");
-    let mut config = Config::new();
-    nyash_runtime::engine::configure(&mut config);
-    let engine = Engine::new(&config).unwrap();
+    let engine = nyash_runtime::engine::build(nyash_runtime::engine::Target::Host).unwrap();
     let module = Module::new(&engine, &wasm).unwrap();
     let args: Vec<OsString> = vec![file.as_os_str().to_owned()];
     let host = nyash_runtime::wasi::HostState::new(args, vec![]);

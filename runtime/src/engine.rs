@@ -1,15 +1,19 @@
-//! The one engine configuration shared by the bundler and the stub.
+//! The one engine configuration shared by the bundler and the stub, and the
+//! one function that builds engines from it.
 //!
 //! A precompiled wasmtime artifact records many engine settings, and
 //! `Module::deserialize` rejects an artifact whose settings differ from the
 //! loading engine's. Several wasmtime defaults depend on cargo features and
 //! even on the environment (`WASMTIME_BACKTRACE_DETAILS`). The bundler links
 //! wasmtime with Cranelift and the stub without it, so their defaults differ.
-//! [`configure`] therefore pins every recorded setting explicitly. The bundler
-//! calls it before precompiling and the stub calls it before loading.
+//! [`configure`] therefore pins every recorded setting explicitly, and
+//! [`build`] makes every engine from it: the bundler's for precompiling, the
+//! stub's for loading, `nyash run`'s and the test harnesses'.
 //!
 //! **Invariant:** nothing else in the workspace changes a [`Config`] that is
 //! used to compile or load a bundle section.
+
+use std::fmt;
 
 use wasmtime::{Config, Engine, ModuleVersionStrategy, WasmBacktraceDetails, WasmFeatures};
 
@@ -17,21 +21,64 @@ use wasmtime::{Config, Engine, ModuleVersionStrategy, WasmBacktraceDetails, Wasm
 /// interpreter, 64-bit little-endian).
 pub const PULLEY_TARGET: &str = "pulley64";
 
-/// The wasmtime release compiled into both binaries.
-pub const WASMTIME_VERSION: &str = "48.0.8";
+/// The wasmtime release compiled into both binaries (from `Cargo.lock`; see
+/// [`crate::wasmtime_version`] for a literal).
+pub const WASMTIME_VERSION: &str = wasmtime_version!();
 
 /// The version string written into every precompiled artifact.
 ///
 /// It names the nyash release as well as wasmtime's, so an artifact produced
 /// by another nyash release is rejected with a clean error instead of being
 /// loaded by an engine that might interpret it differently.
-pub const ARTIFACT_VERSION: &str = concat!("nyash-", env!("CARGO_PKG_VERSION"), "+wasmtime-48.0.8");
+pub const ARTIFACT_VERSION: &str = concat!(
+    "nyash-",
+    env!("CARGO_PKG_VERSION"),
+    "+wasmtime-",
+    wasmtime_version!()
+);
+
+/// What an engine compiles for, or loads artifacts of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// This machine, with its own CPU features: `nyash run`, and the stub's
+    /// native path (which loads artifacts compiled for the baseline).
+    Host,
+    /// A named target: a native triple, compiled with baseline CPU features
+    /// so the artifact loads on every CPU of that architecture, or
+    /// [`PULLEY_TARGET`].
+    Named(&'a str),
+}
+
+impl Target<'static> {
+    /// wasmtime's Pulley interpreter: the portable fallback.
+    pub const PULLEY: Target<'static> = Target::Named(PULLEY_TARGET);
+}
+
+impl fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Host => f.write_str("this machine"),
+            Target::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+/// An engine with the shared settings ([`configure`]) for `target`. Every
+/// engine in nyash is made here: the bundler's, the stub's, `nyash run`'s
+/// and the test harnesses'.
+pub fn build(target: Target<'_>) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    configure(&mut config);
+    if let Target::Named(name) = target {
+        config.target(name)?;
+    }
+    Engine::new(&config)
+}
 
 /// Applies the settings that must be identical wherever a bundle section is
 /// compiled or loaded.
 ///
-/// The caller adds only the compilation target (bundler) or leaves it unset
-/// for the host (stub's native engine).
+/// [`build`] adds at most a target; use it rather than calling this directly.
 pub fn configure(config: &mut Config) {
     // Exact version pin: wasmtime itself only checks the major version.
     config
@@ -120,17 +167,28 @@ pub fn on_program_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// The host's native engine, as the stub uses it to load native artifacts.
-pub fn native_engine() -> wasmtime::Result<Engine> {
-    let mut config = Config::new();
-    configure(&mut config);
-    Engine::new(&config)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The engine that runs the portable fallback on the Pulley interpreter.
-pub fn pulley_engine() -> wasmtime::Result<Engine> {
-    let mut config = Config::new();
-    configure(&mut config);
-    config.target(PULLEY_TARGET)?;
-    Engine::new(&config)
+    #[test]
+    fn the_workspace_pins_exactly_the_wasmtime_it_was_built_with() {
+        // Artifacts are only compatible within one wasmtime release, so the dependency must
+        // be an exact `=` pin, and the pin is what Cargo.lock (and so WASMTIME_VERSION) holds.
+        let manifest = include_str!("../../Cargo.toml");
+        let pin = format!("wasmtime = {{ version = \"={WASMTIME_VERSION}\"");
+        assert!(
+            manifest.contains(&pin),
+            "the workspace Cargo.toml lacks `{pin}`"
+        );
+        assert!(ARTIFACT_VERSION.ends_with(&format!("+wasmtime-{WASMTIME_VERSION}")));
+    }
+
+    #[test]
+    fn every_target_kind_builds_an_engine() {
+        for target in [Target::Host, Target::PULLEY] {
+            assert!(build(target).is_ok(), "{target}");
+        }
+        assert!(build(Target::Named("no-such-target")).is_err());
+    }
 }

@@ -4,9 +4,10 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use nyash_runtime::engine::{self, Target};
 use nyash_runtime::payload::{self, Bundle, PayloadError, SectionKind};
-use nyash_runtime::wasi::{self, HostState, RunError};
-use nyash_runtime::{engine, targets};
+use nyash_runtime::wasi::{self, HostState};
+use nyash_runtime::{exit, targets};
 use wasmtime::{Engine, Module};
 
 use crate::options::{trace, Exec, Options};
@@ -68,18 +69,13 @@ pub fn launch() -> Result<i32, Failure> {
         ms(linked),
         ms(started)
     );
-    match ready.and_then(wasi::Ready::start) {
-        Ok(status) | Err(RunError::Exited(status)) => Ok(status),
-        Err(RunError::Trap { message, detail }) => {
-            eprintln!("error: the program crashed: {message}");
-            trace!(opts, "trap details: {detail}");
-            Ok(1)
-        }
-        Err(RunError::Link(message)) => Err(Failure::new(
+    let ended = ready.and_then(wasi::Ready::start);
+    exit::status(ended, |detail| trace!(opts, "trap details: {detail}")).map_err(|message| {
+        Failure::new(
             format!("the bundled program does not fit this launcher: {message}"),
             &["rebuild it with `nyash bundle` from the same nyash release"],
-        )),
-    }
+        )
+    })
 }
 
 fn ms(since: Instant) -> f64 {
@@ -155,7 +151,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
             rejected.push(why);
         } else {
             let t = Instant::now();
-            match engine::native_engine() {
+            match engine::build(Target::Host) {
                 Ok(engine) => {
                     trace!(opts, "native engine created in {:.3} ms", ms(t));
                     for i in native {
@@ -187,7 +183,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
     if fallback.is_empty() {
         rejected.push("the bundle has no portable fallback".into());
     } else {
-        match engine::pulley_engine() {
+        match engine::build(Target::PULLEY) {
             Ok(engine) => {
                 for i in fallback {
                     match load(opts, bundle, &engine, i)? {

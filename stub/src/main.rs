@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         eprintln!("hint: please report this, with the output of `NYASH_TRACE=1`");
     }));
     match nyash_runtime::engine::on_program_stack(launch::launch) {
-        Ok(status) => exit_with(status),
+        Ok(status) => nyash_runtime::exit::exit_with(status),
         Err(failure) => {
             eprintln!("error: {}", failure.message);
             for hint in &failure.hints {
@@ -55,14 +55,5 @@ fn main() -> ExitCode {
             }
             ExitCode::from(LAUNCH_FAILURE)
         }
-    }
-}
-
-/// Exits with a status from the program: 0–255 as is; others are passed to
-/// the OS, which keeps what it can (the low 8 bits on Unix).
-fn exit_with(status: i32) -> ExitCode {
-    match u8::try_from(status) {
-        Ok(code) => ExitCode::from(code),
-        Err(_) => std::process::exit(status),
     }
 }

@@ -14,7 +14,9 @@ use nyash_compiler::ast::{Member, Module, StmtKind};
 use nyash_compiler::diagnostics::DiagnosticSink;
 use nyash_compiler::parser::parse;
 use nyash_compiler::source::{normalize_path, FileId, SourceFile, SourceLoader};
-use nyash_compiler::{compile_checked, load_program, report, CompileFailure};
+use nyash_compiler::{compile_checked, load_program, CompileFailure};
+
+use crate::report::report;
 
 /// The name of the generated entry file of assertion tests (it never exists on disk).
 pub const ENTRY_NAME: &str = "__nyash_test_main__.nyash";
@@ -230,15 +232,10 @@ impl SourceLoader for TestLoader {
 /// prints them, naming the program `shown`.
 pub fn compile(entry: &str, shown: &str, loader: &TestLoader) -> Result<Vec<u8>, String> {
     let checked = load_program(Path::new(entry), loader);
-    if !checked.is_ok() {
-        let mut out = NoColor::new(Vec::new());
-        report(&checked, Path::new(shown), &mut out);
-        return Err(String::from_utf8_lossy(&out.into_inner()).into_owned());
-    }
     compile_checked(checked).map_err(|failure| match failure {
-        CompileFailure::Diagnostics(_) => {
+        CompileFailure::Diagnostics(checked) => {
             let mut out = NoColor::new(Vec::new());
-            failure.render(Path::new(shown), &mut out);
+            report(&checked, Path::new(shown), &mut out);
             String::from_utf8_lossy(&out.into_inner()).into_owned()
         }
         CompileFailure::Internal(message) => {

@@ -14,31 +14,18 @@ pub mod runtime;
 
 use std::path::Path;
 
-use codespan_reporting::term::termcolor::WriteColor;
-
 pub use self::runtime::GuestRuntime;
 use crate::load::{load_program, Checked};
 use crate::source::{FsLoader, SourceLoader};
 
-/// Why a program could not be compiled.
+/// Why a program could not be compiled. This is data: the caller decides how to show it
+/// ([`crate::diagnostics::render`] draws the diagnostics into a writer of its choice).
 #[derive(Debug)]
 pub enum CompileFailure {
-    /// The front end reported errors; render them with [`CompileFailure::render`].
+    /// The front end reported errors; they are in the [`Checked`] program.
     Diagnostics(Box<Checked>),
     /// The code generator failed (a compiler bug); the message says what.
     Internal(String),
-}
-
-impl CompileFailure {
-    /// Writes the failure the way `nyash check` reports diagnostics.
-    pub fn render(&self, path: &Path, out: &mut dyn WriteColor) {
-        match self {
-            CompileFailure::Diagnostics(checked) => crate::check::report(checked, path, out),
-            CompileFailure::Internal(msg) => {
-                let _ = writeln!(out, "internal compiler error: {msg}");
-            }
-        }
-    }
 }
 
 impl std::fmt::Display for CompileFailure {

@@ -438,7 +438,7 @@ mod tests {
     fn sample() -> Vec<u8> {
         encode(
             "nyash 0.1.0",
-            "wasmtime 48.0.8",
+            &format!("wasmtime {}", crate::engine::WASMTIME_VERSION),
             "v",
             "x86_64-unknown-linux-musl",
             &[

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use wasmtime::{Engine, Func, Memory, MemoryType, Store, Val, ValType};
+use wasmtime::{Func, Memory, MemoryType, Store, Val, ValType};
 
 use super::{linker, HostState, MODULE};
 use crate::policy::{DirGrant, FsPolicy};
@@ -65,7 +65,7 @@ fn random_calls_never_panic_and_never_leave_the_mapping() {
     }
     let before = listing(&base);
 
-    let engine = Engine::default();
+    let engine = crate::engine::build(crate::engine::Target::Host).unwrap();
     let linker = linker(&engine);
     let policy = FsPolicy {
         deny_fs: false,
