@@ -8,9 +8,18 @@
 //! The design (value representation, calling convention, errors, reference counting, the
 //! merge step, and room for async) is described in `docs/compiler.md`.
 
-mod emit;
+mod dispatch;
+mod dynamic;
+mod frame;
+mod helpers;
+mod idioms;
 mod merge;
+mod module;
+mod resume;
 pub mod runtime;
+mod stmt;
+mod unboxed;
+mod unwind;
 
 use std::path::Path;
 
@@ -84,7 +93,7 @@ pub fn compile_checked_with(
     crate::ir::infer::infer(&mut ir);
     crate::ir::effects::effects(&mut ir);
     let info = runtime::RuntimeInfo::load(guest);
-    let addition = emit::Emitter::new(&ir, info).emit();
+    let addition = module::ModuleCx::new(&ir, info).emit();
     let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;
