@@ -42,8 +42,11 @@ pub(super) enum Label {
 /// How [`FnCx::block`] opens its block.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Open {
+    /// `block`: a branch to it leaves it.
     Block(BlockType),
+    /// `loop`: a branch to it starts it again.
     Loop(BlockType),
+    /// `if` on the i32 on the stack.
     If(BlockType),
 }
 
@@ -60,11 +63,15 @@ pub(super) struct Scratch {
     pub swap_bits: u32,
     /// The `Dyn` result of the function.
     pub result: Pair,
-    /// Unboxed i64 operands.
+    /// An i64: the left operand of an inline Int operation, the bits of a value being
+    /// boxed or unboxed, an Int result kept across a suspension check.
     pub i64_a: u32,
+    /// An i64: the right operand of an inline Int operation.
     pub i64_b: u32,
-    /// Unboxed f64 operands.
+    /// An f64: the left operand of an inline Float operation, a Float result kept across
+    /// a suspension check.
     pub f64_a: u32,
+    /// An f64: the right operand of an inline Float operation.
     pub f64_b: u32,
     /// The unboxed result of a specialised version.
     pub unboxed_result: u32,

@@ -6,7 +6,13 @@
 //! ```
 //!
 //! The design (value representation, calling convention, errors, reference counting, the
-//! merge step, and room for async) is described in `docs/compiler.md`.
+//! merge step, and async) is described in `docs/compiler.md`.
+//!
+//! `emit` is `module::ModuleCx`, the module-level context, which emits each function
+//! through a `frame::FnCx`; the other files are one concern each: `stmt`, `dynamic`
+//! (boxed expressions and calls), `unboxed`, `unwind` (error checks), `resume`
+//! (async frames), `helpers` and `dispatch` (synthesized functions), `idioms`
+//! (ABI constants and named instruction sequences).
 
 mod dispatch;
 mod dynamic;
