@@ -20,10 +20,15 @@ use wasm_encoder::{BlockType, Function, ValType};
 
 use super::frame::FnCx;
 use super::idioms::{
-    mem32, mem64, pairs, Idioms, Pair, KIND_INSTANCE, OFF_KIND, OFF_REWINDING, TAG_OBJ,
+    mem32, mem64, pairs, Idioms, Pair, KIND_INSTANCE, OFF_KIND, OFF_REWINDING, OFF_VAL_BITS,
+    TAG_OBJ, VAL_SIZE,
 };
 use super::module::ModuleCx;
 use crate::ir::{LocalTy, StrId};
+
+/// Where an instance's fields start: after its [`nyash_abi::Header`], field count and flags
+/// (the layout of `guest/src/instance.rs`, which the abi crate does not describe).
+const FIELDS_AT: u64 = size_of::<nyash_abi::Header>() as u64 + 8;
 
 /// The receiver or first argument of a helper: locals 0 and 1.
 const FIRST: Pair = Pair { tag: 0, bits: 1 };
@@ -118,7 +123,7 @@ impl ModuleCx<'_> {
             let Some(slot) = c.fields.iter().position(|x| x == fname) else {
                 continue;
             };
-            let off = 16 + 16 * slot as u64;
+            let off = FIELDS_AT + VAL_SIZE * slot as u64;
             cx.ins().local_eq(class, cid as i32);
             cx.if_(BlockType::Empty, |cx| {
                 if outside && c.private[slot] {
@@ -154,13 +159,13 @@ impl ModuleCx<'_> {
                         .local_get(ptr)
                         .i32_load(mem32(off))
                         .local_get(ptr)
-                        .i64_load(mem64(off + 8))
+                        .i64_load(mem64(off + OFF_VAL_BITS))
                         .local_get(ptr)
                         .local_get(FIRST.tag)
                         .i32_store(mem32(off))
                         .local_get(ptr)
                         .local_get(FIRST.bits)
-                        .i64_store(mem64(off + 8))
+                        .i64_store(mem64(off + OFF_VAL_BITS))
                         .call(drop)
                         .get_pair(obj)
                         .call(drop);
@@ -169,7 +174,7 @@ impl ModuleCx<'_> {
                         .local_get(ptr)
                         .i32_load(mem32(off))
                         .local_get(ptr)
-                        .i64_load(mem64(off + 8))
+                        .i64_load(mem64(off + OFF_VAL_BITS))
                         .call(dup)
                         .get_pair(FIRST)
                         .call(drop);

@@ -8,28 +8,40 @@
 
 use std::mem::offset_of;
 
-use nyash_abi::{callback, kind, tag, Header, State};
+use nyash_abi::{callback, kind, tag, Header, RawVal, State};
 use wasm_encoder::{InstructionSink, MemArg, MemArgTarget, ValType};
 
 use crate::ir::LocalTy;
 
+/// Tag of void.
 pub(super) const TAG_VOID: i32 = tag::VOID as i32;
+/// Tag of null.
 pub(super) const TAG_NULL: i32 = tag::NULL as i32;
+/// Tag of a Bool (bits 0 or 1).
 pub(super) const TAG_BOOL: i32 = tag::BOOL as i32;
+/// Tag of an Int (bits: the i64).
 pub(super) const TAG_INT: i32 = tag::INT as i32;
+/// Tag of a Float (bits: the f64's bits).
 pub(super) const TAG_FLOAT: i32 = tag::FLOAT as i32;
+/// Tag of an object (bits: its address).
 pub(super) const TAG_OBJ: i32 = tag::OBJ as i32;
 /// Tag of a global that has never been assigned.
 pub(super) const TAG_UNSET: i32 = tag::UNSET as i32;
+/// Object kind (low 8 bits of the kind word) of a user instance.
 pub(super) const KIND_INSTANCE: i32 = kind::INSTANCE as i32;
 /// Deepest Nyash call nesting before `stack overflow` is raised.
 pub const MAX_DEPTH: i32 = 20_000;
 
 // Offsets in the state block, from the contract's `#[repr(C)]` layout.
+/// Non-zero while an error is being raised.
 pub(super) const OFF_PENDING: u64 = offset_of!(State, pending) as u64;
+/// The tag of the value a runtime function returned.
 pub(super) const OFF_RET_TAG: u64 = offset_of!(State, ret_tag) as u64;
+/// The call depth of the innermost frame that is not isolated.
 pub(super) const OFF_DEPTH: u64 = offset_of!(State, depth) as u64;
+/// The bits of the value `$callback` returns to the runtime.
 pub(super) const OFF_RET_BITS: u64 = offset_of!(State, ret_bits) as u64;
+/// The argument slots of builtin calls and task captures.
 pub(super) const OFF_ARGS: u64 = offset_of!(State, args) as u64;
 /// Set by the runtime while a task is suspending (every resumable frame saves itself).
 pub(super) const OFF_UNWINDING: u64 = offset_of!(State, unwinding) as u64;
@@ -39,8 +51,14 @@ pub(super) const OFF_REWINDING: u64 = offset_of!(State, rewinding) as u64;
 /// place, running other tasks).
 pub(super) const OFF_NO_UNWIND: u64 = offset_of!(State, no_unwind) as u64;
 // Offsets in an object header.
+/// The reference count.
 pub(super) const OFF_RC: u64 = offset_of!(Header, rc) as u64;
+/// The kind word: kind in the low 8 bits, an instance's class id above.
 pub(super) const OFF_KIND: u64 = offset_of!(Header, kind) as u64;
+/// The size of a value slot in memory (argument slots, frame slots, instance fields).
+pub(super) const VAL_SIZE: u64 = size_of::<RawVal>() as u64;
+/// The offset of a value slot's bits (its tag is at 0).
+pub(super) const OFF_VAL_BITS: u64 = offset_of!(RawVal, bits) as u64;
 /// `$callback` request: run a task's function.
 pub(super) const CALLBACK_RUN_TASK: i32 = callback::RUN_TASK as i32;
 
@@ -86,7 +104,9 @@ pub(super) fn pairs(n: usize) -> Vec<ValType> {
 /// The two wasm locals holding one value: its tag (i32) and its bits (i64).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Pair {
+    /// The i32 local holding the tag.
     pub tag: u32,
+    /// The i64 local holding the bits.
     pub bits: u32,
 }
 
@@ -148,12 +168,12 @@ impl Idioms for InstructionSink<'_> {
             .local_get(bits)
     }
     fn store_arg(&mut self, state: i32, i: u32, p: Pair) -> &mut Self {
-        let off = OFF_ARGS + 16 * u64::from(i);
+        let off = OFF_ARGS + VAL_SIZE * u64::from(i);
         self.i32_const(state)
             .local_get(p.tag)
             .i32_store(mem32(off))
             .i32_const(state)
             .local_get(p.bits)
-            .i64_store(mem64(off + 8))
+            .i64_store(mem64(off + OFF_VAL_BITS))
     }
 }

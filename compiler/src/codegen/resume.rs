@@ -20,7 +20,7 @@ use super::frame::FnCx;
 use super::helpers::Helper;
 use super::idioms::{
     mem32, mem64, valtypes, Idioms, Pair, OFF_NO_UNWIND, OFF_RET_TAG, OFF_REWINDING, OFF_UNWINDING,
-    TAG_BOOL, TAG_FLOAT, TAG_INT,
+    OFF_VAL_BITS, TAG_BOOL, TAG_FLOAT, TAG_INT, VAL_SIZE,
 };
 use crate::ir::{Expr, LocalTy};
 
@@ -40,7 +40,8 @@ impl FnCx<'_, '_> {
                 .state_load(state, OFF_RET_TAG)
                 .local_set(r.point);
             for (i, &t) in cx.tys.clone().iter().enumerate() {
-                let off = 16 * i as u64;
+                let off = VAL_SIZE * i as u64;
+                let bits = off + OFF_VAL_BITS;
                 let at = cx.base[i];
                 let mut ins = cx.ins();
                 ins.local_get(r.frame);
@@ -49,10 +50,10 @@ impl FnCx<'_, '_> {
                         .i32_load(mem32(off))
                         .local_set(at)
                         .local_get(r.frame)
-                        .i64_load(mem64(off + 8)),
-                    LocalTy::Int => ins.i64_load(mem64(off + 8)),
-                    LocalTy::Float => ins.f64_load(mem64(off + 8)),
-                    LocalTy::Bool => ins.i32_load(mem32(off + 8)),
+                        .i64_load(mem64(bits)),
+                    LocalTy::Int => ins.i64_load(mem64(bits)),
+                    LocalTy::Float => ins.f64_load(mem64(bits)),
+                    LocalTy::Bool => ins.i32_load(mem32(bits)),
                 };
                 ins.local_set(if t == LocalTy::Dyn { at + 1 } else { at });
             }
@@ -74,7 +75,8 @@ impl FnCx<'_, '_> {
             cx.call_rt("ny_frame_save");
             cx.ins().local_set(r.frame);
             for (i, &t) in cx.tys.clone().iter().enumerate() {
-                let off = 16 * i as u64;
+                let off = VAL_SIZE * i as u64;
+                let bits = off + OFF_VAL_BITS;
                 let at = cx.base[i];
                 let mut ins = cx.ins();
                 ins.local_get(r.frame);
@@ -86,13 +88,10 @@ impl FnCx<'_, '_> {
                 };
                 ins.i32_store(mem32(off)).local_get(r.frame);
                 match t {
-                    LocalTy::Dyn => ins.local_get(at + 1).i64_store(mem64(off + 8)),
-                    LocalTy::Int => ins.local_get(at).i64_store(mem64(off + 8)),
-                    LocalTy::Float => ins.local_get(at).f64_store(mem64(off + 8)),
-                    LocalTy::Bool => ins
-                        .local_get(at)
-                        .i64_extend_i32_u()
-                        .i64_store(mem64(off + 8)),
+                    LocalTy::Dyn => ins.local_get(at + 1).i64_store(mem64(bits)),
+                    LocalTy::Int => ins.local_get(at).i64_store(mem64(bits)),
+                    LocalTy::Float => ins.local_get(at).f64_store(mem64(bits)),
+                    LocalTy::Bool => ins.local_get(at).i64_extend_i32_u().i64_store(mem64(bits)),
                 };
             }
             // As the epilogue does: the caller's depth again (a resumable function is
