@@ -6,11 +6,26 @@
 //! ```
 //!
 //! The design (value representation, calling convention, errors, reference counting, the
-//! merge step, and room for async) is described in `docs/compiler.md`.
+//! merge step, and async) is described in `docs/compiler.md`.
+//!
+//! `emit` is `module::ModuleCx`, the module-level context, which emits each function
+//! through a `frame::FnCx`; the other files are one concern each: `stmt`, `dynamic`
+//! (boxed expressions and calls), `unboxed`, `unwind` (error checks), `resume`
+//! (async frames), `helpers` and `dispatch` (synthesized functions), `idioms`
+//! (ABI constants and named instruction sequences).
 
-mod emit;
+mod dispatch;
+mod dynamic;
+mod frame;
+mod helpers;
+mod idioms;
 mod merge;
+mod module;
+mod resume;
 pub mod runtime;
+mod stmt;
+mod unboxed;
+mod unwind;
 
 use std::path::Path;
 
@@ -68,7 +83,7 @@ pub fn compile_checked_with(
     }
     let ir = crate::ir::build(&checked);
     let info = runtime::RuntimeInfo::load(guest);
-    let addition = emit::Emitter::new(&ir, info).emit();
+    let addition = module::ModuleCx::new(&ir, info).emit();
     let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;
