@@ -22,7 +22,7 @@ use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 use super::idioms::{mem32, valtypes, Idioms, Pair, MAX_DEPTH, OFF_DEPTH, TAG_VOID};
 use super::module::ModuleCx;
 use super::unwind::stmt_pending;
-use crate::ir::{FuncId, LocalTy, Stmt};
+use crate::ir::{FuncId, LocalTy, Stmt, Types};
 
 /// What a branch to a block means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +133,9 @@ pub(super) struct FnCx<'m, 'p> {
     pub s: Scratch,
     /// Representation of each local slot.
     pub tys: Vec<LocalTy>,
+    /// Representation of each expression of this version (`None` in `_start` and helpers,
+    /// which compile no Nyash expression).
+    pub types: Option<&'p Types>,
     /// First wasm local of each slot.
     pub base: Vec<u32>,
     /// What this version returns.
@@ -176,6 +179,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
             finallies: Vec::new(),
             s: Scratch::at(0),
             tys: Vec::new(),
+            types: None,
             base: Vec::new(),
             ret: LocalTy::Dyn,
             resume: None,
@@ -317,9 +321,9 @@ impl<'m, 'p> FnCx<'m, 'p> {
             cx.ins().unreachable();
             return cx.finish();
         }
-        let (tys, ret, isolated) = match (&func.spec, specialised) {
-            (Some(s), true) => (s.locals.clone(), s.ret, s.isolated),
-            _ => (func.locals.clone(), LocalTy::Dyn, false),
+        let (tys, types, ret, isolated) = match (&func.spec, specialised) {
+            (Some(s), true) => (s.locals.clone(), &s.types, s.ret, s.isolated),
+            _ => (func.locals.clone(), &func.types, LocalTy::Dyn, false),
         };
         let nparams = (func.arity + u32::from(func.has_me)) as usize;
         let mut locals = Vec::new();
@@ -368,6 +372,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
         let mut cx = FnCx::new(m, Function::new(locals));
         cx.s = Scratch::at(next);
         cx.tys = tys;
+        cx.types = Some(types);
         cx.base = base;
         cx.ret = ret;
         cx.resume = resume;

@@ -13,13 +13,13 @@ use wasm_encoder::{BlockType, ValType};
 
 use super::frame::FnCx;
 use super::idioms::{TAG_BOOL, TAG_FLOAT, TAG_INT};
-use crate::ir::infer::{expr_ty, method_of, NumMethod};
+use crate::ir::infer::NumMethod;
 use crate::ir::{BinOp, Const, Expr, LocalTy, SiteId};
 
 impl FnCx<'_, '_> {
     /// The representation of `e` in this function.
     pub(super) fn ty_of(&self, e: &Expr) -> LocalTy {
-        expr_ty(self.m.prog, &self.tys, e)
+        self.types.expect("a Nyash function's context").of(e)
     }
 
     /// Evaluates `e` to a value pair.
@@ -208,7 +208,10 @@ impl FnCx<'_, '_> {
             Expr::Method {
                 recv, args, site, ..
             } => {
-                let m = method_of(self.m.prog, &self.tys, e).expect("a typed method is inline");
+                let m = self
+                    .types
+                    .and_then(|t| t.inline_method(e))
+                    .expect("a typed method is inline");
                 self.num_method(m, recv, args, *site);
             }
             _ => panic!("no unboxed form for {e:?}"),

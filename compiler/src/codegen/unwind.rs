@@ -15,7 +15,7 @@ use wasm_encoder::BlockType;
 
 use super::frame::FnCx;
 use super::idioms::{Idioms, Pair, OFF_PENDING, TAG_VOID};
-use crate::ir::{Expr, SiteId, Stmt};
+use crate::ir::{visit, Expr, SiteId, Stmt};
 
 impl FnCx<'_, '_> {
     /// After an operation that can raise: on a pending error, record the frame and branch
@@ -109,9 +109,8 @@ fn expr_pending(e: &Expr) -> u32 {
         // The right side runs after the left one was consumed.
         return expr_pending(a).max(expr_pending(b));
     }
-    let ops = crate::ir::suspend::children(e);
-    let n = ops.len() as u32;
-    ops.iter()
+    let n = visit::operands(e).count() as u32;
+    visit::operands(e)
         .enumerate()
         .map(|(i, o)| i as u32 + 1 + expr_pending(o))
         .max()
@@ -121,26 +120,14 @@ fn expr_pending(e: &Expr) -> u32 {
 
 /// [`expr_pending`] over a statement and the statements inside it.
 pub(super) fn stmt_pending(s: &Stmt) -> u32 {
-    let block = |b: &[Stmt]| b.iter().map(stmt_pending).max().unwrap_or(0);
-    match s {
-        Stmt::Expr(e)
-        | Stmt::ResultOf(e)
-        | Stmt::SetLocal(_, e)
-        | Stmt::SetGlobal(_, e)
-        | Stmt::Return(e)
-        | Stmt::Print(e, _)
-        | Stmt::Throw(e, _) => expr_pending(e),
-        Stmt::Suspend { call, .. } => expr_pending(call),
+    let own = match s {
+        // The value waits on the stack while the object is evaluated, then both are.
         Stmt::SetField { obj, value, .. } => (1 + expr_pending(obj)).max(expr_pending(value)) + 1,
-        Stmt::If(c, t, e) => expr_pending(c).max(block(t)).max(block(e)),
-        Stmt::Loop(c, b) => c.as_ref().map_or(0, expr_pending).max(block(b)),
-        Stmt::Try {
-            body,
-            catches,
-            finally,
-        } => block(body)
-            .max(catches.iter().map(|c| block(&c.body)).max().unwrap_or(0))
-            .max(block(finally)),
-        Stmt::Break | Stmt::Continue | Stmt::Include(..) | Stmt::Release(_) => 0,
-    }
+        _ => visit::stmt_exprs(s).map(expr_pending).max().unwrap_or(0),
+    };
+    let mut most = own;
+    visit::for_each_block(s, |b| {
+        most = most.max(b.iter().map(stmt_pending).max().unwrap_or(0));
+    });
+    most
 }

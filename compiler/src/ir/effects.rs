@@ -17,8 +17,7 @@
 //! may wait (`ir::suspend`) is never isolated, so calls of it are always checked; whether
 //! the task is suspending is checked separately at its resume points.
 
-use super::infer::{expr_ty, method_of};
-use super::{BinOp, Const, Expr, FuncId, LocalTy, Program, Stmt};
+use super::{BinOp, Const, Expr, FuncId, LocalTy, Program, Stmt, Types};
 
 /// What one specialised body does, before looking at its callees.
 #[derive(Default)]
@@ -34,6 +33,7 @@ struct Body {
 struct Scan<'a> {
     prog: &'a Program,
     tys: &'a [LocalTy],
+    types: &'a Types,
     body: Body,
 }
 
@@ -47,7 +47,7 @@ fn nonzero_const(e: &Expr) -> bool {
 
 impl Scan<'_> {
     fn ty(&self, e: &Expr) -> LocalTy {
-        expr_ty(self.prog, self.tys, e)
+        self.types.of(e)
     }
 
     /// Whether `e` is evaluated unboxed without the runtime; records raising and callees.
@@ -93,7 +93,7 @@ impl Scan<'_> {
                 ok
             }
             Expr::Method { recv, args, .. } => {
-                let Some(m) = method_of(self.prog, self.tys, e) else {
+                let Some(m) = self.types.inline_method(e) else {
                     return false;
                 };
                 if m.may_raise() {
@@ -147,6 +147,7 @@ pub fn effects(prog: &mut Program) {
             let mut scan = Scan {
                 prog,
                 tys: &spec.locals,
+                types: &spec.types,
                 body: Body::default(),
             };
             let ok = scan.stmts(&f.body) && spec.locals.iter().all(|&t| t != LocalTy::Dyn);

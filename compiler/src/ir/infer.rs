@@ -18,7 +18,7 @@
 //! changes; at that point every assignment agrees with its slot's type. If it does not
 //! settle within a bound, every slot is `Dyn`.
 
-use super::{visit, BinOp, Const, Expr, FuncId, LocalTy, Program, Spec, Stmt};
+use super::{visit, BinOp, Const, Expr, FuncId, LocalTy, Program, Spec, Stmt, Types};
 
 /// `None`: nothing known yet.
 type T = Option<LocalTy>;
@@ -181,8 +181,8 @@ fn ty(e: &Expr, names: &[String], local: &dyn Fn(u32) -> T, call: &dyn Fn(FuncId
     }
 }
 
-/// The type of an expression once inference is done (used by code generation).
-pub fn expr_ty(prog: &Program, locals: &[LocalTy], e: &Expr) -> LocalTy {
+/// The type of an expression once the fixpoint is done.
+fn expr_ty(prog: &Program, locals: &[LocalTy], e: &Expr) -> LocalTy {
     let local = |s: u32| Some(locals[s as usize]);
     let call = |f: FuncId| {
         Some(
@@ -195,8 +195,8 @@ pub fn expr_ty(prog: &Program, locals: &[LocalTy], e: &Expr) -> LocalTy {
     ty(e, &prog.strings, &local, &call).unwrap_or(LocalTy::Dyn)
 }
 
-/// The inline method used for `recv.name(args)` once inference is done, if any.
-pub fn method_of(prog: &Program, locals: &[LocalTy], e: &Expr) -> Option<NumMethod> {
+/// The inline method used for `recv.name(args)` once the fixpoint is done, if any.
+fn method_of(prog: &Program, locals: &[LocalTy], e: &Expr) -> Option<NumMethod> {
     let Expr::Method {
         recv, name, args, ..
     } = e
@@ -402,8 +402,52 @@ fn top(v: &mut [T]) {
     }
 }
 
-/// Fills in `locals` and `spec` of every function.
+/// Fills in `locals`, `spec` and `types` of every function.
 pub fn infer(prog: &mut Program) {
+    assign(prog);
+    record_types(prog);
+}
+
+/// Records the type of every expression of every version, once all of them are known.
+fn record_types(prog: &mut Program) {
+    fn expr(prog: &Program, locals: &[LocalTy], e: &Expr, out: &mut Types) {
+        out.record(e, expr_ty(prog, locals, e), method_of(prog, locals, e));
+        for c in visit::operands(e) {
+            expr(prog, locals, c, out);
+        }
+    }
+    fn stmts(prog: &Program, locals: &[LocalTy], body: &[Stmt], out: &mut Types) {
+        for s in body {
+            for e in visit::stmt_exprs(s) {
+                expr(prog, locals, e, out);
+            }
+            visit::for_each_block(s, |b| stmts(prog, locals, b, out));
+        }
+    }
+    let recorded: Vec<(Types, Option<Types>)> = prog
+        .functions
+        .iter()
+        .map(|f| {
+            let mut generic = Types::default();
+            stmts(prog, &f.locals, &f.body, &mut generic);
+            let spec = f.spec.as_ref().map(|s| {
+                let mut t = Types::default();
+                stmts(prog, &s.locals, &f.body, &mut t);
+                t
+            });
+            (generic, spec)
+        })
+        .collect();
+    for (f, (generic, spec)) in prog.functions.iter_mut().zip(recorded) {
+        f.types = generic;
+        if let (Some(s), Some(t)) = (&mut f.spec, spec) {
+            s.types = t;
+        }
+    }
+}
+
+/// The fixpoint: fills in `locals` and `spec` of every function.
+fn assign(prog: &mut Program) {
     let n = prog.functions.len();
     let st = State {
         ret: vec![None; n],
@@ -460,6 +504,7 @@ pub fn infer(prog: &mut Program) {
                 ret,
                 isolated: false,
                 may_raise: true,
+                types: Types::default(),
             });
         }
     }

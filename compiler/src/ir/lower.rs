@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::{
     BinOp, Catch, Class, ClassId, Const, Expr, Function, LocalTy, Program, SiteId, Stmt, StrId,
+    Types,
 };
 use crate::ast::{self, BinaryOp, ElseBranch, ExprKind, Member, StmtKind, UnaryOp};
 use crate::load::Checked;
@@ -263,6 +264,7 @@ impl<'a> Lowerer<'a> {
             may_suspend: false,
             resume_points: 0,
             generic_used: true,
+            types: Types::default(),
         }
     }
 

@@ -20,7 +20,7 @@ pub mod print;
 pub mod suspend;
 pub mod visit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::load::Checked;
 
@@ -175,6 +175,47 @@ pub struct Spec {
     /// Whether a call of this version may leave an error pending (so callers must check
     /// the flag after the call). Set by [`effects`].
     pub may_raise: bool,
+    /// The representation of every expression in this version, recorded by [`infer`].
+    pub types: Types,
+}
+
+/// What [`infer`] decided for every expression of one version of a function: its
+/// representation, and for a method call compiled inline, the [`infer::NumMethod`].
+///
+/// Entries are keyed by the expression's address. That is sound because no pass after
+/// `infer` changes a body ([`build`]), and code generation only reads the program; a lookup
+/// of an expression `infer` did not see is a compiler bug and panics.
+#[derive(Debug, Default, Clone)]
+pub struct Types {
+    ty: HashMap<usize, LocalTy>,
+    inline: HashMap<usize, infer::NumMethod>,
+}
+
+fn address(e: &Expr) -> usize {
+    e as *const Expr as usize
+}
+
+impl Types {
+    /// The representation of `e`.
+    pub fn of(&self, e: &Expr) -> LocalTy {
+        *self
+            .ty
+            .get(&address(e))
+            .expect("ir::infer recorded every expression of this version")
+    }
+
+    /// The inline method that computes `e` (a [`Expr::Method`]), if any.
+    pub fn inline_method(&self, e: &Expr) -> Option<infer::NumMethod> {
+        self.inline.get(&address(e)).copied()
+    }
+
+    /// Records what `infer` decided for `e`.
+    fn record(&mut self, e: &Expr, ty: LocalTy, inline: Option<infer::NumMethod>) {
+        self.ty.insert(address(e), ty);
+        if let Some(m) = inline {
+            self.inline.insert(address(e), m);
+        }
+    }
 }
 
 /// A function.
@@ -203,6 +244,9 @@ pub struct Function {
     /// `main`, static initializers, includes, or by direct calls when there is no `spec`.
     /// Filled in by [`infer`]; a generic version nobody calls is emitted as `unreachable`.
     pub generic_used: bool,
+    /// The representation of every expression in the generic version, recorded by
+    /// [`infer`].
+    pub types: Types,
 }
 
 /// A constant.

@@ -124,6 +124,7 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
         resume_points: 0,
         // The scheduler calls it through the compiled callback.
         generic_used: true,
+        types: Default::default(),
     });
     let kind = prog.tasks.len() as u32;
     prog.tasks.push(id);
@@ -660,9 +661,4 @@ fn guard_stmt(s: Stmt) -> Stmt {
         },
         other => other,
     }
-}
-
-/// The operands of `e`, a task's expression included (see [`visit::written_operands`]).
-pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
-    visit::written_operands(e).collect()
 }
