@@ -1,7 +1,7 @@
 //! Code generation: a checked Nyash program to a standalone WASI preview 1 module.
 //!
 //! ```text
-//! Checked --ir::lower--> ir::Program --emit--> functions, globals, data
+//! Checked --ir::build--> ir::Program (typed, resumable) --emit--> functions, globals, data
 //!         --merge (with the guest runtime)--> module bytes --wasmparser validation
 //! ```
 //!
