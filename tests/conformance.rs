@@ -1,25 +1,97 @@
-//! The conformance suite, three ways: every `tests/conformance/<area>/<name>.nyash`
-//! (except `pending/` and `lib/`) runs through `nyash run`, as a bundle on its
-//! native path, and as a bundle on the forced fallback path (`NYASH_EXEC=wasm`).
-//! All three must give the expected stdout, stderr and exit status
-//! (`<name>.stdout`, `<name>.stderr` (default empty), `<name>.status` (default 0)).
+//! The conformance suite: every `tests/conformance/<area>/<name>.nyash` (except `pending/`
+//! and `lib/`) is one test per execution path, named `<area>/<name>::<path>`, so
+//! `cargo test strings/` runs one area, `cargo test ::pulley` one path, and a failed run
+//! lists every program that disagrees.
 //!
-//! Every program also runs through `nyash run --check-memory`, linked with the checking
-//! allocator, which stops at the first double free or use of a freed object, whatever the
-//! heap layout (`guest/src/checked_alloc.rs`).
+//! The paths (see [`ExecPath::ALL`]):
 //!
-//! As `tests/conformance/README.md` says, each program runs from its own
-//! directory with the arguments `one two`.
+//! - `native`: a bundle (`nyash bundle -o`) run on its native path (`NYASH_EXEC=native`);
+//! - `pulley`: the same bundle on its forced fallback path (`NYASH_EXEC=wasm`);
+//! - `run`: `nyash run`;
+//! - `check-memory`: `nyash run --check-memory`, linked with the checking allocator, which
+//!   stops at the first double free or use of a freed object, whatever the heap layout
+//!   (`guest/src/checked_alloc.rs`);
+//! - `wasm`: compiled in this process with `nyash_compiler`, with both runtimes, and
+//!   validated with wasmparser, whether or not the compiler was built with debug assertions.
+//!
+//! Every run must give the expected stdout, stderr and exit status (`<name>.stdout`,
+//! `<name>.stderr` (default empty), `<name>.status` (default 0)). As
+//! `tests/conformance/README.md` says, each program runs from its own directory with the
+//! arguments `one two`. The bundle is built once and shared by `native` and `pulley`.
+//!
+//! This is a `harness = false` test: [`libtest_mimic`] registers the tests and runs them on
+//! one thread per core, with the usual filter, `--exact`, `--list` and `--test-threads`.
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use libtest_mimic::{Arguments, Failed, Trial};
+use nyash_compiler::{compile_checked_with, load_program, FsLoader, GuestRuntime};
 use support::TempDir;
 
-fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
+/// One way of running a program.
+#[derive(Clone, Copy)]
+enum ExecPath {
+    Native,
+    Run,
+    CheckMemory,
+    Wasm,
+    Pulley,
+}
+
+impl ExecPath {
+    /// Every path, in the order each program's tests are queued: `native` builds the bundle
+    /// and `pulley` comes last, so it seldom waits for the bundle.
+    const ALL: [ExecPath; 5] = [
+        ExecPath::Native,
+        ExecPath::Run,
+        ExecPath::CheckMemory,
+        ExecPath::Wasm,
+        ExecPath::Pulley,
+    ];
+
+    /// The suffix of the test names.
+    fn name(self) -> &'static str {
+        match self {
+            ExecPath::Native => "native",
+            ExecPath::Pulley => "pulley",
+            ExecPath::Run => "run",
+            ExecPath::CheckMemory => "check-memory",
+            ExecPath::Wasm => "wasm",
+        }
+    }
+}
+
+/// What a program must print and how it must end.
+struct Expected {
+    stdout: String,
+    stderr: String,
+    status: i32,
+}
+
+/// One conformance program, shared by its tests.
+struct Program {
+    /// `<area>/<name>`, the start of its test names.
+    id: String,
+    /// The directory it runs from.
+    dir: PathBuf,
+    /// Its file name, as given to `nyash`.
+    file: String,
+    /// Where its bundle goes.
+    exe: PathBuf,
+    /// The bundle, built by whichever bundle test runs first.
+    bundle: OnceLock<Result<(), String>>,
+    /// How many bundle tests have not finished; the last one removes the bundle.
+    bundle_users: AtomicUsize,
+    /// Keeps the scratch directory alive while a test may still use it.
+    _scratch: Arc<TempDir>,
+}
+
+fn programs(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -36,154 +108,156 @@ fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-struct Expected {
+impl Program {
+    fn new(path: &std::path::Path, scratch: &Arc<TempDir>) -> Program {
+        let dir = path.parent().unwrap().to_path_buf();
+        let file = path.file_name().unwrap().to_str().unwrap().to_string();
+        let area = dir.file_name().unwrap().to_str().unwrap();
+        let stem = file.trim_end_matches(".nyash");
+        Program {
+            id: format!("{area}/{stem}"),
+            exe: scratch.root().join(format!("{area}-{stem}")),
+            dir,
+            file,
+            bundle: OnceLock::new(),
+            bundle_users: AtomicUsize::new(2),
+            _scratch: Arc::clone(scratch),
+        }
+    }
+
+    fn expected(&self) -> Expected {
+        let read =
+            |ext: &str| std::fs::read_to_string(self.dir.join(&self.file).with_extension(ext)).ok();
+        Expected {
+            stdout: read("stdout").unwrap_or_default(),
+            stderr: read("stderr").unwrap_or_default(),
+            status: read("status").map_or(0, |s| s.trim().parse().expect("a status number")),
+        }
+    }
+
+    /// Runs `program` from this program's directory with `args` and `env`.
+    fn run(&self, program: &std::ffi::OsStr, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("NYASH_TRACE")
+            .env_remove("NYASH_EXEC")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // "Text file busy": another test thread's fork can briefly hold a bundle that was
+        // just written open.
+        for _ in 0..50 {
+            match cmd.output() {
+                Ok(out) => {
+                    return Outcome {
+                        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                        status: out.status.code().unwrap_or(-1),
+                    }
+                }
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("cannot run {}: {e}", program.to_string_lossy()),
+            }
+        }
+        panic!("{} stayed busy", program.to_string_lossy());
+    }
+
+    fn nyash(&self, args: &[&str]) -> Outcome {
+        self.run(env!("CARGO_BIN_EXE_nyash").as_ref(), args, &[])
+    }
+
+    /// Runs the bundle with `NYASH_EXEC=exec`, building it first if no test has.
+    fn run_bundle(&self, exec: &str) -> Result<Outcome, Failed> {
+        let built = self.bundle.get_or_init(|| {
+            let exe = self.exe.to_str().unwrap();
+            let out = self.nyash(&["bundle", &self.file, "-o", exe]);
+            (out.status == 0)
+                .then_some(())
+                .ok_or_else(|| format!("nyash bundle failed: {}", out.stderr))
+        });
+        let outcome = built.clone().map(|()| {
+            self.run(
+                self.exe.as_os_str(),
+                &["one", "two"],
+                &[("NYASH_EXEC", exec)],
+            )
+        });
+        if self.bundle_users.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let _ = std::fs::remove_file(&self.exe);
+        }
+        outcome.map_err(Failed::from)
+    }
+
+    /// Compiles the program here with each runtime and validates the modules.
+    fn compile_and_validate(&self) -> Result<(), Failed> {
+        let entry = self.dir.join(&self.file);
+        for guest in [GuestRuntime::Standard, GuestRuntime::MemoryChecking] {
+            let wasm = compile_checked_with(load_program(&entry, &FsLoader), guest)
+                .map_err(|e| format!("does not compile ({guest:?} runtime): {e}"))?;
+            nyash_compiler::codegen::validate(&wasm)
+                .map_err(|e| format!("{guest:?} runtime: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The test of this program on `path`.
+    fn check(&self, path: ExecPath) -> Result<(), Failed> {
+        let got = match path {
+            ExecPath::Native => self.run_bundle("native")?,
+            ExecPath::Pulley => self.run_bundle("wasm")?,
+            ExecPath::Run => self.nyash(&["run", &self.file, "one", "two"]),
+            ExecPath::CheckMemory => {
+                self.nyash(&["run", "--check-memory", &self.file, "one", "two"])
+            }
+            ExecPath::Wasm => return self.compile_and_validate(),
+        };
+        let want = self.expected();
+        if got.stdout == want.stdout && got.stderr == want.stderr && got.status == want.status {
+            return Ok(());
+        }
+        Err(format!(
+            "status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
+            got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
+        )
+        .into())
+    }
+}
+
+/// What a run printed and how it ended.
+struct Outcome {
     stdout: String,
     stderr: String,
     status: i32,
 }
 
-fn expected(program: &Path) -> Expected {
-    let read = |ext: &str| std::fs::read_to_string(program.with_extension(ext)).ok();
-    Expected {
-        stdout: read("stdout").unwrap_or_default(),
-        stderr: read("stderr").unwrap_or_default(),
-        status: read("status").map_or(0, |s| s.trim().parse().expect("a status number")),
-    }
-}
-
-fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> support::Output {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("NYASH_TRACE")
-        .env_remove("NYASH_EXEC")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("running a conformance program");
-    support::Output {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status.code().unwrap_or(-1),
-    }
-}
-
-/// A description of how `got` differs from `want`, if it does.
-fn mismatch(what: &str, want: &Expected, got: &support::Output) -> Option<String> {
-    (got.stdout != want.stdout || got.stderr != want.stderr || got.status != want.status).then(
-        || {
-            format!(
-                "{what}:\n  status {} (want {})\n  stdout {:?}\n    want {:?}\n  stderr {:?}\n    want {:?}",
-                got.status, want.status, got.stdout, want.stdout, got.stderr, want.stderr
-            )
-        },
-    )
-}
-
-/// Runs one program three ways; returns a description of every mismatch.
-fn check(program: &Path, scratch: &TempDir) -> Vec<String> {
-    let dir = program.parent().unwrap();
-    let name = program.file_name().unwrap().to_str().unwrap();
-    let area = dir.file_name().unwrap().to_str().unwrap();
-    let want = expected(program);
-    let nyash = env!("CARGO_BIN_EXE_nyash");
-    let mut problems = Vec::new();
-    let mut compare = |how: &str, got: support::Output| {
-        problems.extend(mismatch(&format!("{area}/{name} ({how})"), &want, &got));
-    };
-
-    compare(
-        "nyash run",
-        run_in(dir, nyash, &["run", name, "one", "two"], &[]),
-    );
-
-    let exe = scratch.path(&format!("{area}-{}", name.trim_end_matches(".nyash")));
-    let built = run_in(dir, nyash, &["bundle", name, "-o", &exe], &[]);
-    if built.status != 0 {
-        problems.push(format!(
-            "{area}/{name}: nyash bundle failed: {}",
-            built.stderr
-        ));
-        return problems;
-    }
-    compare(
-        "bundle, native path",
-        run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "native")]),
-    );
-    compare(
-        "bundle, fallback path",
-        run_in(dir, &exe, &["one", "two"], &[("NYASH_EXEC", "wasm")]),
-    );
-    problems
-}
-
-/// Runs one program through `nyash run --check-memory` (the checking allocator: a double
-/// free or a use of a freed object stops the program); returns any mismatch.
-fn check_memory(program: &Path, _scratch: &TempDir) -> Vec<String> {
-    let dir = program.parent().unwrap();
-    let name = program.file_name().unwrap().to_str().unwrap();
-    let area = dir.file_name().unwrap().to_str().unwrap();
-    let want = expected(program);
-    let nyash = env!("CARGO_BIN_EXE_nyash");
-    let got = run_in(
-        dir,
-        nyash,
-        &["run", "--check-memory", name, "one", "two"],
-        &[],
-    );
-    mismatch(
-        &format!("{area}/{name} (nyash run --check-memory)"),
-        &want,
-        &got,
-    )
-    .into_iter()
-    .collect()
-}
-
-/// Runs `check` over every conformance program on two threads; fails with every mismatch.
-fn run_suite(what: &str, check: fn(&Path, &TempDir) -> Vec<String>) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
-    let mut list = Vec::new();
-    programs(&root, &mut list);
+fn main() {
+    let args = Arguments::from_args();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
+    let mut files = Vec::new();
+    programs(&root, &mut files);
     assert!(
-        list.len() >= 40,
+        files.len() >= 40,
         "only {} conformance programs found",
-        list.len()
+        files.len()
     );
 
-    let scratch = TempDir::new("conformance");
-    let queue = Mutex::new(list.clone());
-    let problems = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let Some(program) = queue.lock().unwrap().pop() else {
-                    break;
-                };
-                let found = check(&program, &scratch);
-                problems.lock().unwrap().extend(found);
-            });
+    let scratch = Arc::new(TempDir::new("conformance"));
+    let mut trials = Vec::new();
+    for file in &files {
+        let program = Arc::new(Program::new(file, &scratch));
+        for path in ExecPath::ALL {
+            let program = Arc::clone(&program);
+            let name = format!("{}::{}", program.id, path.name());
+            trials.push(Trial::test(name, move || program.check(path)));
         }
-    });
-    let problems = problems.into_inner().unwrap();
-    assert!(
-        problems.is_empty(),
-        "{} of {} programs disagree ({what}):\n\n{}",
-        problems.len(),
-        list.len(),
-        problems.join("\n\n")
-    );
-    eprintln!("{} conformance programs agree on {what}", list.len());
-}
-
-#[test]
-fn every_program_agrees_on_all_three_paths() {
-    run_suite("nyash run, native and fallback", check);
-}
-
-#[test]
-fn every_program_passes_under_the_checking_allocator() {
-    run_suite("nyash run --check-memory", check_memory);
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    // Every test has dropped its program; this removes the scratch directory.
+    drop(scratch);
+    conclusion.exit()
 }

@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
             let printed = print_module(&module);
             let mut sink2 = DiagnosticSink::new();
             let reparsed = parse(&printed, FileId(0), &mut sink2);
-            assert_eq!(sink2.error_count(), 0, "printed program does not parse:\n{printed}");
+            assert_eq!(
+                sink2.error_count(),
+                0,
+                "printed program does not parse:\n{printed}"
+            );
             assert_eq!(print_module(&reparsed), printed);
         }
     }
