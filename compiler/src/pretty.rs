@@ -371,7 +371,8 @@ impl Printer {
                     UnaryOp::Not => "not ",
                     UnaryOp::Await => "await ",
                 });
-                // `- -x` would read back fine, but `-(-x)` is clearer; both parse the same.
+                // `- -x`, not `-(-x)`: parentheses would add a level of nesting per minus,
+                // so a program nested just under `MAX_DEPTH` would print as one over it.
                 let nested_neg = matches!(
                     operand.kind,
                     ExprKind::Unary {
@@ -380,12 +381,9 @@ impl Printer {
                     }
                 ) && *op == UnaryOp::Neg;
                 if nested_neg {
-                    self.out.push('(');
-                    self.expr(operand, 0);
-                    self.out.push(')');
-                } else {
-                    self.expr(operand, 7);
+                    self.out.push(' ');
                 }
+                self.expr(operand, 7);
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let p = op.precedence();

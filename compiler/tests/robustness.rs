@@ -232,6 +232,15 @@ fn deep_nesting_is_reported_not_overflowed() {
     }
 }
 
+/// Found by `fuzz/`'s parse_and_resolve target: the printer wrote each inner negation as
+/// `-(…)`, doubling the nesting, so 101 minus signs printed as a program over `MAX_DEPTH`.
+#[test]
+fn nested_negations_round_trip_near_the_depth_limit() {
+    for n in [2, 101, 150] {
+        assert_round_trip(&format!("print({}1)\n", "-".repeat(n)));
+    }
+}
+
 #[test]
 fn invalid_utf8_names_the_offset() {
     let checked = check_bytes(b"print(1)\n\xc3\x28 = 2\n");
