@@ -79,7 +79,7 @@ pub fn build(target: Target<'_>) -> wasmtime::Result<Engine> {
 /// compiled or loaded.
 ///
 /// [`build`] adds at most a target; use it rather than calling this directly.
-pub fn configure(config: &mut Config) {
+fn configure(config: &mut Config) {
     // Exact version pin: wasmtime itself only checks the major version.
     config
         .module_version(ModuleVersionStrategy::Custom(ARTIFACT_VERSION.to_string()))
