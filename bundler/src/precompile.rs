@@ -18,8 +18,15 @@ pub fn engine_for(target: &str) -> Result<Engine> {
 
 /// Compiles `wasm` to a native artifact for `target`.
 ///
-/// Cranelift can panic on some target/module pairs (riscv64 with SIMD), so
-/// the compile is guarded and a panic becomes an ordinary error.
+/// Cranelift can panic on some target/module pairs, so the compile is
+/// guarded and a panic becomes an ordinary error. The known case: wasmtime
+/// 48 expands a `memory.copy` of a constant 16 to 128 bytes inline with
+/// 128-bit vector loads and stores, which its riscv64 backend cannot lower
+/// without the V extension (`unreachable!` in `StoreOP::from_type`). Every
+/// Nyash program has such copies in its runtime, so `--target all` leaves
+/// riscv64 out (`bundle::LEFT_OUT_OF_ALL`). Enabling `has_v` would compile,
+/// but wasmtime 48 does not check RISC-V features when it loads an artifact,
+/// so a CPU without V would run vector instructions.
 pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>> {
     let engine = engine_for(target)?;
     guarded(|| engine.precompile_module(wasm))
