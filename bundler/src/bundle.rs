@@ -276,6 +276,9 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         progress.inc(1);
     }
     progress.finish_and_clear();
+    if let Some(cache) = crate::cache::global() {
+        cache.evict();
+    }
 
     if let Destination::Dir(dir) = &req.destination {
         write_checksums(dir, &written)?;

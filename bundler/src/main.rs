@@ -8,6 +8,7 @@
 //! `nyash targets` lists what this build can produce.
 
 mod bundle;
+mod cache;
 mod check;
 mod error;
 mod files;

@@ -1,8 +1,9 @@
 //! Precompiling a module to native code for one target.
 
-use nyash_runtime::engine::{self, Target};
+use nyash_runtime::engine::Target;
 use wasmtime::Engine;
 
+use crate::cache;
 use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::quiet_panics::guarded;
@@ -12,7 +13,7 @@ use crate::quiet_panics::guarded;
 /// An explicit target also means baseline CPU features: no host features
 /// are inferred, so the artifact loads on every CPU of that architecture.
 pub fn engine_for(target: &str) -> Result<Engine> {
-    engine::build(Target::Named(target))
+    cache::engine(Target::Named(target))
         .map_err(|e| CliError::new(format!("cannot compile for {target}: {}", error_chain(&e))))
 }
 

@@ -1,0 +1,333 @@
+//! The compilation cache of the command line: compiled code that `nyash run`
+//! and `nyash bundle` would otherwise make again with Cranelift every time.
+//!
+//! Two kinds of entry live under one directory
+//! (`$XDG_CACHE_HOME/nyash`, else `~/.cache/nyash`; `%LOCALAPPDATA%\nyash`
+//! on Windows), in a subdirectory per [`ARTIFACT_VERSION`]:
+//!
+//! * `functions/`: Cranelift's incremental compilation cache, one entry per
+//!   compiled function, keyed by the hash Cranelift computes from the
+//!   function's IR and the compiler's settings. The language runtime is the
+//!   same in every Nyash program, so after the first run only the program's
+//!   own functions are compiled.
+//! * `modules/`: whole serialized modules for `nyash run`, keyed by the
+//!   module's bytes and the engine's compatibility hash, so running an
+//!   unchanged program compiles nothing.
+//!
+//! **Invariant:** an entry is used only if it is exactly what this cache
+//! wrote. Every file starts with a magic line and the SHA-256 of its key and
+//! contents; a file that does not match is a miss (and is deleted), never
+//! loaded. Files appear only by rename from a temporary file in the same
+//! directory, so a concurrent reader sees a whole entry or none.
+//!
+//! **Invariant:** the cache never stops a command. A directory that cannot
+//! be created or written (read-only, full disk) gives one warning line and
+//! the command goes on without it. `NYASH_CACHE=off` turns it off.
+//!
+//! The directory is kept under [`max_bytes`] (`NYASH_CACHE_MAX_MB`, default
+//! 256): after a command that wrote entries, the oldest files go first.
+
+use std::borrow::Cow;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use nyash_runtime::engine::{Target, ARTIFACT_VERSION};
+use sha2::{Digest, Sha256};
+use wasmtime::{CacheStore, Config, Engine, Module};
+
+/// The first bytes of every entry; a new layout gets a new number.
+const MAGIC: &[u8] = b"nyash-cache 1\n";
+
+/// Default bound on the cache directory, in MiB.
+const DEFAULT_MAX_MB: u64 = 256;
+
+/// The cache of this process, or none when it is turned off or has no home.
+#[derive(Debug)]
+pub struct Cache {
+    /// `<root>/<ARTIFACT_VERSION>`.
+    dir: PathBuf,
+    /// The directory that [`max_bytes`] bounds.
+    root: PathBuf,
+    /// Set after the first failed write: warned once, nothing more written.
+    broken: AtomicBool,
+    /// Bytes written by this process, to decide whether to evict.
+    written: AtomicU64,
+}
+
+impl Cache {
+    /// The cache named by the environment, or `None` when `NYASH_CACHE=off`
+    /// or no cache directory can be named.
+    pub fn from_env() -> Option<Arc<Cache>> {
+        if std::env::var_os("NYASH_CACHE").is_some_and(|v| v == "off") {
+            return None;
+        }
+        let root = root_dir()?;
+        Some(Arc::new(Cache {
+            dir: root.join(ARTIFACT_VERSION),
+            root,
+            broken: AtomicBool::new(false),
+            written: AtomicU64::new(0),
+        }))
+    }
+
+    /// Adds Cranelift's incremental compilation cache to `config`.
+    pub fn attach(self: &Arc<Self>, config: &mut Config) {
+        let store: Arc<dyn CacheStore> = Arc::new(FunctionStore(self.clone()));
+        // Fails only when the compiler does not support it; then compile without.
+        let _ = config.enable_incremental_compilation(store);
+    }
+
+    /// The module `wasm` compiled for `engine`: from the cache when an
+    /// entry written for the same bytes and engine settings is there, else
+    /// compiled (by `compile`) and stored.
+    pub fn module(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        compile: impl FnOnce() -> wasmtime::Result<Module>,
+    ) -> wasmtime::Result<Module> {
+        let key = module_key(engine, wasm);
+        if let Some(bytes) = self.read("modules", &key) {
+            // SAFETY: `read` returns only bytes this cache wrote (magic line
+            // and SHA-256 checked), and it writes only what
+            // `Module::serialize` produced. wasmtime checks the version and
+            // engine settings recorded in them before loading.
+            if let Ok(module) = unsafe { Module::deserialize(engine, &bytes) } {
+                return Ok(module);
+            }
+        }
+        let module = compile()?;
+        if let Ok(bytes) = module.serialize() {
+            self.write("modules", &key, &bytes);
+        }
+        Ok(module)
+    }
+
+    /// Removes the oldest files until the directory is under [`max_bytes`],
+    /// if this process wrote anything. Errors are ignored: another process
+    /// may be evicting at the same time.
+    pub fn evict(&self) {
+        if self.written.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut files = Vec::new();
+        collect_files(&self.root, 0, &mut files);
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        let limit = max_bytes();
+        if total <= limit {
+            return;
+        }
+        files.sort_by_key(|(_, _, modified)| *modified);
+        for (path, len, _) in files {
+            if total <= limit / 10 * 9 {
+                break;
+            }
+            if fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+
+    fn path(&self, kind: &str, key: &[u8]) -> PathBuf {
+        self.dir.join(kind).join(hex(key))
+    }
+
+    /// The contents of the entry `key`, if it is intact.
+    fn read(&self, kind: &str, key: &[u8]) -> Option<Vec<u8>> {
+        let path = self.path(kind, key);
+        let file = fs::read(&path).ok()?;
+        match unwrap_entry(key, &file) {
+            Some(range) => Some(file[range].to_vec()),
+            None => {
+                // Damaged, truncated or foreign: rebuilt by the next write.
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Stores `value` as the entry `key`; false if it could not be written.
+    fn write(&self, kind: &str, key: &[u8], value: &[u8]) -> bool {
+        if self.broken.load(Ordering::Relaxed) {
+            return false;
+        }
+        let path = self.path(kind, key);
+        match write_entry(&path, key, value) {
+            Ok(len) => {
+                self.written.fetch_add(len, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                if !self.broken.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "warning: cannot write the compilation cache in {} ({e}); going on without it",
+                        self.root.display()
+                    );
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The cache of this process ([`Cache::from_env`], looked up once).
+pub fn global() -> Option<&'static Arc<Cache>> {
+    static CACHE: std::sync::OnceLock<Option<Arc<Cache>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Cache::from_env).as_ref()
+}
+
+/// An engine for `target` with the shared settings and, unless it is off,
+/// the compilation cache (which changes nothing an artifact records).
+pub fn engine(target: Target<'_>) -> wasmtime::Result<Engine> {
+    let mut config = nyash_runtime::engine::config(target)?;
+    if let Some(cache) = global() {
+        cache.attach(&mut config);
+    }
+    Engine::new(&config)
+}
+
+/// Cranelift's view of the cache: one entry per compiled function.
+#[derive(Debug)]
+struct FunctionStore(Arc<Cache>);
+
+impl CacheStore for FunctionStore {
+    fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.0.read("functions", key).map(Cow::Owned)
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        self.0.write("functions", key, &value)
+    }
+}
+
+/// `$XDG_CACHE_HOME/nyash`, else `~/.cache/nyash` (`%LOCALAPPDATA%\nyash`
+/// on Windows). Relative or empty variables are ignored, as the XDG
+/// specification says.
+fn root_dir() -> Option<PathBuf> {
+    let absolute = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(xdg) = absolute("XDG_CACHE_HOME") {
+        return Some(xdg.join("nyash"));
+    }
+    if cfg!(windows) {
+        return absolute("LOCALAPPDATA").map(|p| p.join("nyash"));
+    }
+    absolute("HOME").map(|home| home.join(".cache").join("nyash"))
+}
+
+/// The bound on the cache directory: `NYASH_CACHE_MAX_MB` MiB, default 256.
+pub fn max_bytes() -> u64 {
+    std::env::var("NYASH_CACHE_MAX_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_MAX_MB)
+        .saturating_mul(1 << 20)
+}
+
+/// The key of a serialized module: its bytes and everything about the
+/// engine that an artifact must agree with.
+fn module_key(engine: &Engine, wasm: &[u8]) -> Vec<u8> {
+    use std::hash::{Hash, Hasher};
+    let mut settings = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut settings);
+    let mut hasher = Sha256::new();
+    hasher.update(ARTIFACT_VERSION.as_bytes());
+    hasher.update(settings.finish().to_le_bytes());
+    hasher.update(wasm);
+    hasher.finalize().to_vec()
+}
+
+/// The SHA-256 that guards an entry: over its key and its contents.
+fn entry_hash(key: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update((key.len() as u64).to_le_bytes());
+    hasher.update(key);
+    hasher.update(value);
+    hasher.finalize().into()
+}
+
+/// Where the contents of an entry file lie, if the file is intact and was
+/// written for `key`.
+fn unwrap_entry(key: &[u8], file: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = MAGIC.len() + 32;
+    if file.len() < start || &file[..MAGIC.len()] != MAGIC {
+        return None;
+    }
+    (file[MAGIC.len()..start] == entry_hash(key, &file[start..])).then_some(start..file.len())
+}
+
+/// Writes an entry through a temporary file and a rename; returns its size.
+fn write_entry(path: &Path, key: &[u8], value: &[u8]) -> std::io::Result<u64> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().expect("entries live in a directory");
+    fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&entry_hash(key, value))?;
+        file.write_all(value)?;
+        drop(file);
+        fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written.map(|()| (MAGIC.len() + 32 + value.len()) as u64)
+}
+
+/// Every file under `dir` (two levels: version, kind), with size and time.
+fn collect_files(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, u64, SystemTime)>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.is_dir() && depth < 2 {
+            collect_files(&entry.path(), depth + 1, out);
+        } else if meta.is_file() {
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            out.push((entry.path(), meta.len(), modified));
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_read_back_only_for_its_key_and_intact() {
+        let dir = std::env::temp_dir().join(format!("nyash-cache-unit-{}", std::process::id()));
+        let path = dir.join("entry");
+        write_entry(&path, b"key", b"value").unwrap();
+        let file = fs::read(&path).unwrap();
+        assert_eq!(&file[unwrap_entry(b"key", &file).unwrap()], b"value");
+        assert!(unwrap_entry(b"other key", &file).is_none());
+        for i in 0..file.len() {
+            let mut flipped = file.clone();
+            flipped[i] ^= 1;
+            assert!(unwrap_entry(b"key", &flipped).is_none(), "byte {i}");
+        }
+        assert!(unwrap_entry(b"key", &file[..file.len() - 1]).is_none());
+        assert!(unwrap_entry(b"key", &[]).is_none());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
