@@ -326,12 +326,18 @@ fn write_checksums(dir: &Path, written: &[Written]) -> Result<()> {
 }
 
 fn section(kind: SectionKind, target: &str, tier: &str, raw: &[u8]) -> Result<SectionInput> {
-    let stored = zstd::bulk::compress(raw, ZSTD_LEVEL).map_err(|e| {
-        CliError::new(format!(
-            "compressing the {} section failed: {e}",
-            kind.name()
-        ))
-    })?;
+    let compress = || {
+        zstd::bulk::compress(raw, ZSTD_LEVEL).map_err(|e| {
+            CliError::new(format!(
+                "compressing the {} section failed: {e}",
+                kind.name()
+            ))
+        })
+    };
+    let stored = match crate::cache::global() {
+        Some(cache) => cache.compressed(raw, ZSTD_LEVEL, compress)?,
+        None => compress()?,
+    };
     Ok(SectionInput {
         kind,
         compression: Compression::Zstd,

@@ -13,6 +13,8 @@
 //! * `modules/`: whole serialized modules for `nyash run`, keyed by the
 //!   module's bytes and the engine's compatibility hash, so running an
 //!   unchanged program compiles nothing.
+//! * `sections/`: zstd-compressed bundle sections, keyed by their
+//!   uncompressed bytes, and used only if they decompress to those bytes.
 //!
 //! **Invariant:** an entry is used only if it is exactly what this cache
 //! wrote. Every file starts with a magic line and the SHA-256 of its key and
@@ -105,6 +107,33 @@ impl Cache {
             self.write("modules", &key, &bytes);
         }
         Ok(module)
+    }
+
+    /// `raw` compressed with zstd at `level`: from the cache when an entry
+    /// for the same bytes and level is there and decompresses to `raw`,
+    /// else made by `compress` and stored. (Level 19 takes most of a
+    /// bundle's time once the code is cached.)
+    pub fn compressed<E>(
+        &self,
+        raw: &[u8],
+        level: i32,
+        compress: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Vec<u8>, E> {
+        let mut hasher = Sha256::new();
+        hasher.update(b"zstd");
+        hasher.update(level.to_le_bytes());
+        hasher.update(raw);
+        let key = hasher.finalize().to_vec();
+        if let Some(stored) = self.read("sections", &key) {
+            // Checked against the input, so a bundle never carries a section
+            // that is not `raw`.
+            if zstd::bulk::decompress(&stored, raw.len()).is_ok_and(|back| back == raw) {
+                return Ok(stored);
+            }
+        }
+        let stored = compress()?;
+        self.write("sections", &key, &stored);
+        Ok(stored)
     }
 
     /// Removes the oldest files until the directory is under [`max_bytes`],
