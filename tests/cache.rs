@@ -214,6 +214,26 @@ fn the_cache_stays_under_its_bound() {
 }
 
 #[test]
+fn function_packs_are_merged_when_many_have_gathered() {
+    let dir = TempDir::new("cache-packs");
+    let home = dir.path("cache");
+    for i in 0..12 {
+        let program = write(
+            &dir,
+            &format!("p{i}.nyash"),
+            &format!("static box Main {{\n    main() {{\n        print({i} * 7)\n    }}\n}}\n"),
+        );
+        let out = nyash_with(&["run", &program], &[("XDG_CACHE_HOME", &home)]);
+        assert_eq!((out.status, out.stdout), (0, format!("{}\n", i * 7)));
+    }
+    let packs = entries(&home)
+        .into_iter()
+        .filter(|f| f.parent().unwrap().ends_with("functions"))
+        .count();
+    assert!((1..=9).contains(&packs), "{packs} packs");
+}
+
+#[test]
 fn concurrent_runs_share_one_cache() {
     let dir = TempDir::new("cache-concurrent");
     let home = dir.path("cache");

@@ -277,7 +277,7 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
     }
     progress.finish_and_clear();
     if let Some(cache) = crate::cache::global() {
-        cache.evict();
+        cache.finish();
     }
 
     if let Destination::Dir(dir) = &req.destination {

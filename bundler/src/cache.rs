@@ -5,11 +5,14 @@
 //! (`$XDG_CACHE_HOME/nyash`, else `~/.cache/nyash`; `%LOCALAPPDATA%\nyash`
 //! on Windows), in a subdirectory per [`ARTIFACT_VERSION`]:
 //!
-//! * `functions/`: Cranelift's incremental compilation cache, one entry per
-//!   compiled function, keyed by the hash Cranelift computes from the
-//!   function's IR and the compiler's settings. The language runtime is the
-//!   same in every Nyash program, so after the first run only the program's
-//!   own functions are compiled.
+//! * `functions/`: Cranelift's incremental compilation cache: compiled
+//!   functions keyed by the hash Cranelift computes from each function's IR
+//!   and the compiler's settings. The language runtime is the same in every
+//!   Nyash program, so after the first run only the program's own functions
+//!   are compiled. A command writes the functions it compiled as one pack
+//!   file (hundreds of small files cost more to create than the compile
+//!   they save); when more than [`MAX_PACKS`] have gathered, the next pack
+//!   written holds all of them and replaces them.
 //! * `modules/`: whole serialized modules for `nyash run`, keyed by the
 //!   module's bytes and the engine's compatibility hash, so running an
 //!   unchanged program compiles nothing.
@@ -28,13 +31,17 @@
 //!
 //! The directory is kept under [`max_bytes`] (`NYASH_CACHE_MAX_MB`, default
 //! 256): after a command that wrote entries, the oldest files go first.
+//! Commands call [`Cache::finish`] after compiling, which writes the pack
+//! and evicts.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use nyash_runtime::engine::{Target, ARTIFACT_VERSION};
@@ -47,6 +54,12 @@ const MAGIC: &[u8] = b"nyash-cache 1\n";
 /// Default bound on the cache directory, in MiB.
 const DEFAULT_MAX_MB: u64 = 256;
 
+/// How many function packs may gather before they are merged.
+const MAX_PACKS: usize = 8;
+
+/// The key under which packs are checksummed (each pack is one entry).
+const PACK_KEY: &[u8] = b"functions";
+
 /// The cache of this process, or none when it is turned off or has no home.
 #[derive(Debug)]
 pub struct Cache {
@@ -58,6 +71,19 @@ pub struct Cache {
     broken: AtomicBool,
     /// Bytes written by this process, to decide whether to evict.
     written: AtomicU64,
+    /// The function packs on disk, read at the first lookup.
+    packs: OnceLock<Packs>,
+    /// Functions compiled by this process, written by [`Cache::finish`].
+    compiled: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// The intact function packs found on disk.
+#[derive(Debug, Default)]
+struct Packs {
+    /// Each pack's path and contents.
+    files: Vec<(PathBuf, Vec<u8>)>,
+    /// Key to (pack, range of the value in its contents).
+    index: HashMap<Vec<u8>, (usize, Range<usize>)>,
 }
 
 impl Cache {
@@ -73,6 +99,8 @@ impl Cache {
             root,
             broken: AtomicBool::new(false),
             written: AtomicU64::new(0),
+            packs: OnceLock::new(),
+            compiled: Mutex::new(Vec::new()),
         }))
     }
 
@@ -104,7 +132,7 @@ impl Cache {
         }
         let module = compile()?;
         if let Ok(bytes) = module.serialize() {
-            self.write("modules", &key, &bytes);
+            self.write("modules", hex(&key).as_bytes(), &key, &bytes);
         }
         Ok(module)
     }
@@ -132,14 +160,89 @@ impl Cache {
             }
         }
         let stored = compress()?;
-        self.write("sections", &key, &stored);
+        self.write("sections", hex(&key).as_bytes(), &key, &stored);
         Ok(stored)
+    }
+
+    /// Writes the functions compiled so far as a pack, then keeps the
+    /// directory under its bound. Call after compiling.
+    pub fn finish(&self) {
+        let compiled =
+            std::mem::take(&mut *self.compiled.lock().unwrap_or_else(|e| e.into_inner()));
+        if !compiled.is_empty() {
+            self.write_pack(compiled);
+        }
+        self.evict();
+    }
+
+    /// Writes `compiled` as a new pack, merged with the packs on disk when
+    /// there are more than [`MAX_PACKS`] of them (which are then removed).
+    fn write_pack(&self, compiled: Vec<(Vec<u8>, Vec<u8>)>) {
+        let packs = self.packs();
+        let merge = packs.files.len() >= MAX_PACKS;
+        let mut body = Vec::new();
+        let mut add = |key: &[u8], value: &[u8]| {
+            body.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            body.extend_from_slice(key);
+            body.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            body.extend_from_slice(value);
+        };
+        if merge {
+            for (key, (file, range)) in &packs.index {
+                add(key, &packs.files[*file].1[range.clone()]);
+            }
+        }
+        for (key, value) in &compiled {
+            add(key, value);
+        }
+        let name = hex(&Sha256::digest(&body)[..16]);
+        if self.write("functions", name.as_bytes(), PACK_KEY, &body) && merge {
+            for (path, _) in &packs.files {
+                if path.file_name().is_some_and(|n| n != name.as_str()) {
+                    let _ = fs::remove_file(path);
+                }
+            }
+        }
+    }
+
+    /// The function packs on disk, read once; damaged ones are deleted.
+    fn packs(&self) -> &Packs {
+        self.packs.get_or_init(|| {
+            let mut packs = Packs::default();
+            let dir = self.dir.join("functions");
+            let Ok(entries) = fs::read_dir(&dir) else {
+                return packs;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let Ok(file) = fs::read(&path) else {
+                    continue;
+                };
+                let Some(body) = unwrap_entry(PACK_KEY, &file) else {
+                    let _ = fs::remove_file(&path);
+                    continue;
+                };
+                let Some(records) = pack_records(&file, body) else {
+                    let _ = fs::remove_file(&path);
+                    continue;
+                };
+                let n = packs.files.len();
+                for (key, value) in records {
+                    packs.index.insert(file[key].to_vec(), (n, value));
+                }
+                packs.files.push((path, file));
+            }
+            packs
+        })
     }
 
     /// Removes the oldest files until the directory is under [`max_bytes`],
     /// if this process wrote anything. Errors are ignored: another process
     /// may be evicting at the same time.
-    pub fn evict(&self) {
+    fn evict(&self) {
         if self.written.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -161,13 +264,9 @@ impl Cache {
         }
     }
 
-    fn path(&self, kind: &str, key: &[u8]) -> PathBuf {
-        self.dir.join(kind).join(hex(key))
-    }
-
     /// The contents of the entry `key`, if it is intact.
     fn read(&self, kind: &str, key: &[u8]) -> Option<Vec<u8>> {
-        let path = self.path(kind, key);
+        let path = self.dir.join(kind).join(hex(key));
         let file = fs::read(&path).ok()?;
         match unwrap_entry(key, &file) {
             Some(range) => Some(file[range].to_vec()),
@@ -179,12 +278,16 @@ impl Cache {
         }
     }
 
-    /// Stores `value` as the entry `key`; false if it could not be written.
-    fn write(&self, kind: &str, key: &[u8], value: &[u8]) -> bool {
+    /// Stores `value` as the entry `key` (file `name` in `kind`); false if
+    /// it could not be written.
+    fn write(&self, kind: &str, name: &[u8], key: &[u8], value: &[u8]) -> bool {
         if self.broken.load(Ordering::Relaxed) {
             return false;
         }
-        let path = self.path(kind, key);
+        let path = self
+            .dir
+            .join(kind)
+            .join(String::from_utf8_lossy(name).as_ref());
         match write_entry(&path, key, value) {
             Ok(len) => {
                 self.written.fetch_add(len, Ordering::Relaxed);
@@ -205,7 +308,7 @@ impl Cache {
 
 /// The cache of this process ([`Cache::from_env`], looked up once).
 pub fn global() -> Option<&'static Arc<Cache>> {
-    static CACHE: std::sync::OnceLock<Option<Arc<Cache>>> = std::sync::OnceLock::new();
+    static CACHE: OnceLock<Option<Arc<Cache>>> = OnceLock::new();
     CACHE.get_or_init(Cache::from_env).as_ref()
 }
 
@@ -225,12 +328,40 @@ struct FunctionStore(Arc<Cache>);
 
 impl CacheStore for FunctionStore {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.0.read("functions", key).map(Cow::Owned)
+        let packs = self.0.packs();
+        let (file, range) = packs.index.get(key)?;
+        Some(Cow::Borrowed(&packs.files[*file].1[range.clone()]))
     }
 
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
-        self.0.write("functions", key, &value)
+        if self.0.broken.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut compiled = self.0.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        compiled.push((key.to_vec(), value));
+        true
     }
+}
+
+/// The (key, value) ranges of the records in `file[body]`: each a `u32`
+/// little-endian length and a key, then a length and a value. `None` if
+/// they do not fill the body exactly.
+fn pack_records(file: &[u8], body: Range<usize>) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    let mut records = Vec::new();
+    let mut at = body.start;
+    let field = |at: &mut usize| -> Option<Range<usize>> {
+        let len_end = at.checked_add(4).filter(|&e| e <= body.end)?;
+        let len = u32::from_le_bytes(file[*at..len_end].try_into().ok()?) as usize;
+        let end = len_end.checked_add(len).filter(|&e| e <= body.end)?;
+        *at = end;
+        Some(len_end..end)
+    };
+    while at < body.end {
+        let key = field(&mut at)?;
+        let value = field(&mut at)?;
+        records.push((key, value));
+    }
+    Some(records)
 }
 
 /// `$XDG_CACHE_HOME/nyash`, else `~/.cache/nyash` (`%LOCALAPPDATA%\nyash`
@@ -284,7 +415,7 @@ fn entry_hash(key: &[u8], value: &[u8]) -> [u8; 32] {
 
 /// Where the contents of an entry file lie, if the file is intact and was
 /// written for `key`.
-fn unwrap_entry(key: &[u8], file: &[u8]) -> Option<std::ops::Range<usize>> {
+fn unwrap_entry(key: &[u8], file: &[u8]) -> Option<Range<usize>> {
     let start = MAGIC.len() + 32;
     if file.len() < start || &file[..MAGIC.len()] != MAGIC {
         return None;
@@ -358,5 +489,29 @@ mod tests {
         assert!(unwrap_entry(b"key", &file[..file.len() - 1]).is_none());
         assert!(unwrap_entry(b"key", &[]).is_none());
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pack_records_must_fill_the_body_exactly() {
+        let mut body = Vec::new();
+        for field in [&b"k1"[..], b"value 1", b"k2", b""] {
+            body.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            body.extend_from_slice(field);
+        }
+        let records = pack_records(&body, 0..body.len()).unwrap();
+        let text: Vec<(&[u8], &[u8])> = records
+            .iter()
+            .map(|(k, v)| (&body[k.clone()], &body[v.clone()]))
+            .collect();
+        assert_eq!(text, [(&b"k1"[..], &b"value 1"[..]), (b"k2", b"")]);
+        for cut in 1..body.len() {
+            assert!(
+                pack_records(&body, 0..cut).is_none() || cut == 17,
+                "cut at {cut}"
+            );
+        }
+        let mut huge = body.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(pack_records(&huge, 0..huge.len()).is_none());
     }
 }

@@ -33,7 +33,7 @@ pub fn run(
     let module = match cache::global() {
         Some(cache) => {
             let module = cache.module(&engine, &wasm, compile);
-            cache.evict();
+            cache.finish();
             module
         }
         None => compile(),
