@@ -736,6 +736,9 @@ fn targets_lists_stubs_and_native_targets() {
     let out = nyash_ok(&["targets"]);
     assert!(out.stdout.contains("(default)"), "{}", out.stdout);
     assert!(out.stdout.contains("aarch64-apple-darwin"));
+    assert!(out
+        .stdout
+        .contains("  riscv64gc-unknown-linux-gnu  (not in --target all; "));
 }
 
 #[test]
