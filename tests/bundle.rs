@@ -754,6 +754,7 @@ fn nyash_bundles_do_not_depend_on_the_path_given() {
         .to_path_buf();
     let relative = dir.path("rel");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .args(["bundle", "hello.nyash", "-o", &relative])
         .current_dir(&examples)
         .output()
