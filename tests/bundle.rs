@@ -551,8 +551,77 @@ fn target_all_embeds_every_supported_target() {
         .filter(|s| s["kind"] == "native")
         .map(|s| s["target"].as_str().unwrap())
         .collect();
-    assert_eq!(natives, nyash_runtime::targets::NATIVE_TARGETS);
+    assert_eq!(natives, all_targets());
     assert_eq!(run(&app, &[], &[]).stdout, "Hello, world!\n");
+}
+
+/// What `--target all` compiles for: every native target but riscv64, which
+/// Cranelift 48 cannot compile a Nyash program's runtime for.
+fn all_targets() -> Vec<&'static str> {
+    nyash_runtime::targets::NATIVE_TARGETS
+        .iter()
+        .copied()
+        .filter(|t| *t != "riscv64gc-unknown-linux-gnu")
+        .collect()
+}
+
+#[test]
+fn target_all_bundles_a_nyash_program_and_its_native_code_runs() {
+    let dir = TempDir::new("all-nyash");
+    let app = dir.path("app");
+    let out = nyash_ok(&[
+        "bundle",
+        &example("hello.nyash"),
+        "-o",
+        &app,
+        "--target",
+        "all",
+    ]);
+    assert!(
+        out.stderr
+            .contains("note: --target all leaves out riscv64gc-unknown-linux-gnu: "),
+        "{}",
+        out.stderr
+    );
+    let json = nyash_ok(&["inspect", "--json", &app]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let natives: Vec<&str> = doc["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "native")
+        .map(|s| s["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(natives, all_targets());
+    for path in ["native", "wasm"] {
+        let ran = run(&app, &["Ada", "Grace"], &[("NYASH_EXEC", path)]);
+        assert_eq!(ran.status, 0, "{path}: {}", ran.stderr);
+        assert_eq!(ran.stdout, "Hello, Ada!\nHello, Grace!\n", "{path}");
+    }
+}
+
+#[test]
+fn riscv64_on_its_own_still_explains_the_compiler_crash() {
+    let dir = TempDir::new("riscv64");
+    let host = host_stub_target();
+    let out = nyash(&[
+        "bundle",
+        &example("hello.nyash"),
+        "-o",
+        &dir.path("app"),
+        "--platform",
+        &host,
+        "--target",
+        "riscv64gc-unknown-linux-gnu",
+    ]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr
+            .contains("compiling native code for riscv64gc-unknown-linux-gnu failed"),
+        "{}",
+        out.stderr
+    );
+    assert_no_backtrace(&out.stderr);
 }
 
 #[test]
@@ -667,6 +736,9 @@ fn targets_lists_stubs_and_native_targets() {
     let out = nyash_ok(&["targets"]);
     assert!(out.stdout.contains("(default)"), "{}", out.stdout);
     assert!(out.stdout.contains("aarch64-apple-darwin"));
+    assert!(out
+        .stdout
+        .contains("  riscv64gc-unknown-linux-gnu  (not in --target all; "));
 }
 
 #[test]
@@ -682,6 +754,7 @@ fn nyash_bundles_do_not_depend_on_the_path_given() {
         .to_path_buf();
     let relative = dir.path("rel");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .args(["bundle", "hello.nyash", "-o", &relative])
         .current_dir(&examples)
         .output()

@@ -143,6 +143,8 @@ impl Program {
             .env_remove("NYASH_TRACE")
             .env_remove("NYASH_EXEC")
             .env("NO_COLOR", "1")
+            // The tests' own compilation cache, never the user's.
+            .env("XDG_CACHE_HOME", support::test_cache_home())
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);

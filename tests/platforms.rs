@@ -312,6 +312,45 @@ fn out_dir_gives_one_checked_executable_per_platform_and_each_runs() {
 }
 
 #[test]
+fn a_nyash_program_bundled_for_all_targets_runs_natively_wherever_it_can_run_here() {
+    let dir = TempDir::new("dist-nyash");
+    let dist = dir.path("dist");
+    let out = nyash_ok(&[
+        "bundle",
+        &example("hello.nyash"),
+        "--target",
+        "all",
+        "--out-dir",
+        &dist,
+    ]);
+    assert!(!out.stderr.contains("failed"), "{}", out.stderr);
+    for target in embedded_launchers() {
+        let exe = if target.contains("windows") {
+            ".exe"
+        } else {
+            ""
+        };
+        let exe = format!("{dist}/hello-{target}{exe}");
+        assert!(fs::metadata(&exe).is_ok(), "{exe}");
+        if target.contains("darwin") {
+            eprintln!("note: {target} executables cannot run on Linux; checked by the test above");
+            continue;
+        }
+        let Some(runner) = runner_for(&target) else {
+            skip(&format!("no way to run {target} executables here"));
+            continue;
+        };
+        let out = run_on(&runner, &exe, &["Ada"], &[("NYASH_EXEC", "native")]);
+        assert_eq!(
+            (out.status, out.stdout.as_str()),
+            (0, "Hello, Ada!\n"),
+            "{target}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn a_single_target_gives_an_executable_for_that_platform() {
     if !launcher_embedded(
         "aarch64-unknown-linux-gnu",

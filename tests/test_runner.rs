@@ -12,6 +12,7 @@ use support::*;
 fn nyash_at_root(args: &[&str]) -> Output {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .args(args)
         .current_dir(root)
         .env("NO_COLOR", "1")

@@ -311,6 +311,7 @@ fn nyash_run_takes_the_same_dir_flag() {
     fs::create_dir(dir.path("data")).unwrap();
     fs::write(dir.path("data/file.txt"), "abc").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", support::test_cache_home())
         .args([
             "run",
             "--dir",

@@ -26,6 +26,7 @@ fn run_watch_reruns_on_changes_and_keeps_the_last_good_run() {
     let _ = write(&dir, "main.nyash", &main_v(1));
     let _ = write(&dir, "lib.nyash", &lib_v(1));
     let mut child = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .args(["run", "--watch", "main.nyash"])
         .current_dir(dir.root())
         .env("NO_COLOR", "1")

@@ -8,6 +8,7 @@
 //! `nyash targets` lists what this build can produce.
 
 mod bundle;
+mod cache;
 mod check;
 mod error;
 mod files;
@@ -385,7 +386,13 @@ fn targets_text() -> String {
     }
     out += "\nNative code that can be embedded (--target):\n";
     for t in nyash_runtime::targets::NATIVE_TARGETS {
-        out += &format!("  {t}\n");
+        if bundle::LEFT_OUT_OF_ALL.iter().any(|(left, _)| left == t) {
+            out += &format!(
+                "  {t}  (not in --target all; Nyash programs do not compile for it yet)\n"
+            );
+        } else {
+            out += &format!("  {t}\n");
+        }
     }
     out += "\nEvery bundle also carries the portable fallback (pulley64) and the WebAssembly module.\n";
     out

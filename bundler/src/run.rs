@@ -12,6 +12,7 @@ use nyash_runtime::exit;
 use nyash_runtime::wasi::{self, HostState};
 use wasmtime::{Engine, Module};
 
+use crate::cache;
 use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::source;
@@ -28,7 +29,16 @@ pub fn run(
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
     let wasm = source::module_with(path, guest)?;
     let engine = host_engine()?;
-    let module = Module::new(&engine, &wasm).map_err(|e| {
+    let compile = || Module::new(&engine, &wasm);
+    let module = match cache::global() {
+        Some(cache) => {
+            let module = cache.module(&engine, &wasm, compile);
+            cache.finish();
+            module
+        }
+        None => compile(),
+    }
+    .map_err(|e| {
         CliError::new(format!(
             "{} cannot be compiled: {}",
             path.display(),
@@ -45,7 +55,7 @@ pub fn run(
 
 /// The engine for running programs on this machine, with the shared settings.
 pub fn host_engine() -> Result<Engine> {
-    engine::build(Target::Host)
+    cache::engine(Target::Host)
         .map_err(|e| CliError::new(format!("cannot create the engine: {}", error_chain(&e))))
 }
 

@@ -67,12 +67,19 @@ impl fmt::Display for Target<'_> {
 /// engine in nyash is made here: the bundler's, the stub's, `nyash run`'s
 /// and the test harnesses'.
 pub fn build(target: Target<'_>) -> wasmtime::Result<Engine> {
+    Engine::new(&config(target)?)
+}
+
+/// The configuration [`build`] makes an engine from: [`configure`] plus
+/// `target`. Only for callers that add a setting no artifact records (the
+/// bundler's compilation cache) before making the engine.
+pub fn config(target: Target<'_>) -> wasmtime::Result<Config> {
     let mut config = Config::new();
     configure(&mut config);
     if let Target::Named(name) = target {
         config.target(name)?;
     }
-    Engine::new(&config)
+    Ok(config)
 }
 
 /// Applies the settings that must be identical wherever a bundle section is

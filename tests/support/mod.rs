@@ -98,10 +98,17 @@ pub fn nyash(args: &[&str]) -> Output {
         .env_remove("NYASH_TRACE")
         .env_remove("NYASH_EXEC")
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", test_cache_home())
         .stdin(Stdio::null())
         .output()
         .expect("running nyash");
     collect(out)
+}
+
+/// The compilation cache the tests' `nyash` runs share, inside the target
+/// directory, so no test touches the user's own cache.
+pub fn test_cache_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nyash-cache-home")
 }
 
 /// Runs `nyash` and asserts that it succeeded.

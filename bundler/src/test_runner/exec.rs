@@ -46,8 +46,11 @@ impl Scratch {
     /// Compiles `wasm` for this machine and stores the code; returns its path.
     pub fn precompile(&mut self, wasm: &[u8]) -> std::result::Result<PathBuf, String> {
         let engine = run::host_engine().map_err(|e| e.message)?;
-        let module = Module::new(&engine, wasm).map_err(|e| error_chain(&e))?;
-        let code = module.serialize().map_err(|e| error_chain(&e))?;
+        let module = Module::new(&engine, wasm).map_err(|e| error_chain(&e));
+        if let Some(cache) = crate::cache::global() {
+            cache.finish();
+        }
+        let code = module?.serialize().map_err(|e| error_chain(&e))?;
         self.next += 1;
         let path = self.dir.join(format!("{}.cwasm", self.next));
         std::fs::write(&path, code).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
