@@ -50,7 +50,7 @@ fn precedence() {
         "x = a or b and not c == d\n"
     );
     assert_eq!(parse_ok("x = (a || b) && c"), "x = (a or b) and c\n");
-    assert_eq!(parse_ok("x = -(-y)"), "x = -(-y)\n");
+    assert_eq!(parse_ok("x = -(-y)"), "x = - -y\n");
 }
 
 #[test]
