@@ -24,6 +24,8 @@ pub mod builtins;
 pub mod codegen;
 pub mod diagnostics;
 pub mod format;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod ir;
 pub mod lexer;
 mod load;

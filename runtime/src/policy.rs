@@ -110,6 +110,18 @@ impl DirGrant {
         })
     }
 
+    /// Whether [`DirGrant::parse`] could have made this mapping: both names
+    /// non-empty, at most [`MAX_DIR_TEXT`] bytes, without NUL bytes and
+    /// without `::`. The payload reader checks mappings with it.
+    pub fn is_well_formed(&self) -> bool {
+        [&self.host, &self.guest].iter().all(|name| {
+            !name.is_empty()
+                && name.len() <= MAX_DIR_TEXT
+                && !name.contains('\0')
+                && !name.contains("::")
+        })
+    }
+
     /// Checks a list of mappings as a whole: at most [`MAX_DIRS`], and no
     /// guest name given twice.
     pub fn check_list(list: &[DirGrant]) -> Result<(), DirSpecError> {

@@ -347,11 +347,19 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             };
             let host = r.string()?;
             let guest = r.string()?;
-            let grant = DirGrant::parse(&format!("{host}::{guest}"))
-                .ok()
-                .filter(|g| g.host == host && g.guest == guest)
-                .ok_or_else(|| PayloadError::Corrupt("a directory mapping is malformed".into()))?;
-            fs.dirs.push(DirGrant { read_only, ..grant });
+            // Checked field by field, not by parsing `{host}::{guest}` again: a host
+            // ending in `:` would then split elsewhere.
+            let grant = DirGrant {
+                host,
+                guest,
+                read_only,
+            };
+            if !grant.is_well_formed() {
+                return Err(PayloadError::Corrupt(
+                    "a directory mapping is malformed".into(),
+                ));
+            }
+            fs.dirs.push(grant);
         }
     }
     if !r.is_empty() {
@@ -527,6 +535,15 @@ mod tests {
         let payload = encode_with_policy("t", "e", "v", "s", &[], &policy);
         assert_eq!(parse(&payload).unwrap().fs, policy);
         assert!(parse(&sample()).unwrap().fs.is_default());
+        // A host directory whose name ends in `:` (`--dir data:`), found by the
+        // `payload_roundtrip` fuzz target: written as `data:::data:`, it no longer parses
+        // as a `--dir` spec, so the reader must not check it that way.
+        let colon = FsPolicy {
+            deny_fs: false,
+            dirs: vec![DirGrant::parse("data:").unwrap()],
+        };
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &colon);
+        assert_eq!(parse(&payload).unwrap().fs, colon);
         let deny = FsPolicy {
             deny_fs: true,
             dirs: Vec::new(),

@@ -28,6 +28,8 @@ mod container;
 mod error;
 mod index;
 mod macho;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod roundtrip;
 
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
@@ -50,7 +52,7 @@ pub const ELF_SECTION_NAME: &str = ".nyash";
 /// location, its index and the raw payload bytes.
 ///
 /// Section hashes are not checked here; see [`Bundle::verify_all`].
-pub fn read_bundle(file: &impl ReadAt) -> Result<Bundle, PayloadError> {
+pub fn read_bundle(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError> {
     let location = locate(file)?;
     let mut bytes = vec![0u8; location.len as usize];
     file.read_exact_at(&mut bytes, location.offset)

@@ -17,6 +17,8 @@
 //! bytes), measured in the design research.
 
 mod abi;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod call_sequence;
 mod calls;
 mod files;
 #[cfg(test)]
