@@ -60,6 +60,13 @@ fn ordered(op: u32, a: &Val, b: &Val) -> Val {
 fn add(a: Val, b: Val) -> Val {
     if a.as_str().is_some() || b.as_str().is_some() {
         let mut s = display(&a);
+        // A result past what one wasm32 allocation may hold (`isize::MAX` bytes) is running
+        // out of memory, not a capacity-overflow panic inside `push_str`.
+        if let Some(t) = b.as_str() {
+            if s.len().saturating_add(t.len()) > isize::MAX as usize {
+                crate::error::out_of_memory();
+            }
+        }
         crate::display::push_display(&mut s, &b, 0);
         return new_str(s);
     }
