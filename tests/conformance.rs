@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use nyash_compiler::{compile_checked_with, load_program, FsLoader, GuestRuntime};
+use nyash_compiler::{compile_checked_with, load_program, FsLoader, GuestRuntime, Options};
 use support::TempDir;
 
 /// One way of running a program.
@@ -195,14 +195,20 @@ impl Program {
         outcome.map_err(Failed::from)
     }
 
-    /// Compiles the program here with each runtime and validates the modules.
+    /// Compiles the program here with each runtime, and without optimising, and validates
+    /// the modules.
     fn compile_and_validate(&self) -> Result<(), Failed> {
         let entry = self.dir.join(&self.file);
-        for guest in [GuestRuntime::Standard, GuestRuntime::MemoryChecking] {
-            let wasm = compile_checked_with(load_program(&entry, &FsLoader), guest)
-                .map_err(|e| format!("does not compile ({guest:?} runtime): {e}"))?;
-            nyash_compiler::codegen::validate(&wasm)
-                .map_err(|e| format!("{guest:?} runtime: {e}"))?;
+        let builds = [
+            (GuestRuntime::Standard, true),
+            (GuestRuntime::MemoryChecking, true),
+            (GuestRuntime::Standard, false),
+        ];
+        for (runtime, optimize) in builds {
+            let options = Options { runtime, optimize };
+            let wasm = compile_checked_with(load_program(&entry, &FsLoader), options)
+                .map_err(|e| format!("does not compile ({options:?}): {e}"))?;
+            nyash_compiler::codegen::validate(&wasm).map_err(|e| format!("{options:?}: {e}"))?;
         }
         Ok(())
     }

@@ -237,9 +237,94 @@ pub const EXPORTS: &[Export] = &[
     export("ny_to_display", &[I32, I64], &[I32]),
     export("ny_error_suspend", &[], &[]),
     export("ny_error_resume", &[], &[]),
+    // FAST_METHODS: receiver, arguments, `fast_flags`.
+    export("ny_m_push", &[I32, I64, I32, I64, I32], &[I64]),
+    export("ny_m_get", &[I32, I64, I32, I64, I32], &[I64]),
+    export("ny_m_set", &[I32, I64, I32, I64, I32, I64, I32], &[I64]),
+    export("ny_m_length", &[I32, I64, I32], &[I64]),
+    export("ny_m_size", &[I32, I64, I32], &[I64]),
+    export("ny_m_has", &[I32, I64, I32, I64, I32], &[I64]),
 ];
+
+/// A builtin method with its own runtime entry point (`guest/src/fast.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct FastMethod {
+    /// The method name.
+    pub name: &'static str,
+    /// Its argument count.
+    pub argc: u32,
+    /// The export compiled code calls: `(receiver, arguments…, flags: i32) -> value`, with
+    /// every value a `(tag, bits)` pair owned by the callee, except a receiver passed with
+    /// [`fast_flags::BORROWED`]; see [`fast_flags`].
+    pub export: &'static str,
+}
+
+/// The last parameter of a [`FAST_METHODS`] entry point.
+pub mod fast_flags {
+    /// The caller uses the result. Without it, the entry point gives void and need not
+    /// build the result (`push`'s `"ok"`, `set`'s `"Set key: …"`).
+    pub const WANT: u32 = 1;
+    /// The receiver is borrowed from a local of the caller, which keeps it alive for the
+    /// call: the entry point must not release it.
+    pub const BORROWED: u32 = 2;
+}
+
+/// Method calls that no user box answers and that compiled code sends to their own entry
+/// point instead of `ny_call`: the receiver's kind is tested there, without the method's
+/// name or an argument block.
+pub const FAST_METHODS: &[FastMethod] = &[
+    fast("push", 1, "ny_m_push"),
+    fast("get", 1, "ny_m_get"),
+    fast("set", 2, "ny_m_set"),
+    fast("length", 0, "ny_m_length"),
+    fast("size", 0, "ny_m_size"),
+    fast("has", 1, "ny_m_has"),
+];
+
+const fn fast(name: &'static str, argc: u32, export: &'static str) -> FastMethod {
+    FastMethod { name, argc, export }
+}
+
+/// The fast entry point for `name` with `argc` arguments, if there is one.
+pub fn fast_method(name: &str, argc: u32) -> Option<&'static FastMethod> {
+    FAST_METHODS
+        .iter()
+        .find(|m| m.name == name && m.argc == argc)
+}
 
 /// The export named `name`, if the contract has one.
 pub fn export_named(name: &str) -> Option<&'static Export> {
     EXPORTS.iter().find(|e| e.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::vec::Vec;
+
+    /// Every fast entry point is an export whose signature is the receiver and argument
+    /// pairs plus the flags, giving one value; and every one serves a method that ArrayBox
+    /// or MapBox lists, so the fast path never answers a call the general path refuses.
+    #[test]
+    fn fast_methods_are_exports_of_listed_methods() {
+        for m in FAST_METHODS {
+            let e =
+                export_named(m.export).unwrap_or_else(|| panic!("{} is not exported", m.export));
+            let mut params = Vec::new();
+            for _ in 0..=m.argc {
+                params.extend([Ty::I32, Ty::I64]);
+            }
+            params.push(Ty::I32);
+            assert_eq!(e.params, params.as_slice(), "{}", m.export);
+            assert_eq!(e.results, &[Ty::I64], "{}", m.export);
+            let listed = ["ArrayBox", "MapBox"]
+                .iter()
+                .any(|b| builtins::lists(b, m.name) == Some(true));
+            assert!(listed, "{} is not an ArrayBox or MapBox method", m.name);
+            assert_eq!(fast_method(m.name, m.argc).unwrap().export, m.export);
+        }
+        assert!(fast_method("push", 2).is_none());
+    }
 }

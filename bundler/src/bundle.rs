@@ -56,6 +56,8 @@ pub struct Request {
     pub stub: Option<PathBuf>,
     /// `--dir` and `--deny-fs`: the file-system policy stored in the payload.
     pub fs: FsPolicy,
+    /// `--opt`: how Nyash source is compiled.
+    pub compile: nyash_compiler::Options,
 }
 
 /// Builds the file-system policy from `--dir` values and `--deny-fs` (for
@@ -207,7 +209,7 @@ fn plan(req: &Request) -> Result<Vec<Job>> {
 /// Builds the executables described by `req`.
 pub fn bundle(req: &Request) -> Result<Vec<Written>> {
     let jobs = plan(req)?;
-    let wasm = source::module_for(&req.input)?;
+    let wasm = source::module_with(&req.input, req.compile)?;
 
     let mut distinct: Vec<&str> = Vec::new();
     for job in &jobs {

@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use error::CliError;
-use nyash_compiler::GuestRuntime;
+use nyash_compiler::{GuestRuntime, Options};
 use nyash_runtime::exit::exit_with;
 
 #[derive(Parser)]
@@ -51,6 +51,32 @@ use nyash_runtime::exit::exit_with;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// How Nyash source is compiled, for `bundle`, `run` and `build`.
+#[derive(clap::Args, Clone, Copy, Debug)]
+struct CompileFlags {
+    /// Optimisation level: 1 (the default), or 0 to compile every builtin method call the
+    /// plain way, by name, and build every result. Both behave the same; 0 is for comparing
+    /// the two when hunting a compiler bug.
+    #[arg(long, value_name = "LEVEL", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(0..=1))]
+    opt: u8,
+}
+
+impl CompileFlags {
+    /// Whether to optimise.
+    fn optimize(self) -> bool {
+        self.opt > 0
+    }
+
+    /// The compiler options with the standard runtime.
+    fn options(self) -> Options {
+        Options {
+            optimize: self.optimize(),
+            ..Options::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -88,6 +114,8 @@ enum Command {
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,
+        #[command(flatten)]
+        compile: CompileFlags,
     },
     /// Compile and run a program now (.nyash, .wasm or .wat), passing it ARGS.
     Run {
@@ -99,6 +127,8 @@ enum Command {
         /// with a message. Slower; for hunting memory bugs in nyash itself.
         #[arg(long)]
         check_memory: bool,
+        #[command(flatten)]
+        compile: CompileFlags,
         /// The program.
         file: PathBuf,
         /// Give the program only these directories, as `nyash bundle --dir` does.
@@ -115,6 +145,8 @@ enum Command {
     Build {
         /// The program's main .nyash file.
         file: PathBuf,
+        #[command(flatten)]
+        compile: CompileFlags,
         /// Where to write the module [default: the input's name with .wasm].
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
@@ -196,15 +228,19 @@ fn main() -> ExitCode {
         deny_fs,
         args,
         check_memory,
+        compile,
         ..
     } = cli.command
     {
-        let guest = if check_memory {
-            GuestRuntime::MemoryChecking
-        } else {
-            GuestRuntime::Standard
+        let options = Options {
+            runtime: if check_memory {
+                GuestRuntime::MemoryChecking
+            } else {
+                GuestRuntime::Standard
+            },
+            optimize: compile.optimize(),
         };
-        return match run::run(&file, args, &dirs, deny_fs, guest) {
+        return match run::run(&file, args, &dirs, deny_fs, options) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -294,7 +330,11 @@ fn fail(e: CliError) -> ExitCode {
 
 fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Build { file, output } => {
+        Command::Build {
+            file,
+            output,
+            compile,
+        } => {
             let output = output.unwrap_or_else(|| {
                 PathBuf::from(file.file_stem().unwrap_or_default()).with_extension("wasm")
             });
@@ -305,7 +345,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 ))
                 .hint("give another path with -o"));
             }
-            let wasm = source::module_for(&file)?;
+            let wasm = source::module_with(&file, compile.options())?;
             output::write_atomically(&output, &wasm, false)?;
             eprintln!("built {} ({} bytes)", output.display(), wasm.len());
             Ok(())
@@ -319,6 +359,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             stub,
             dirs,
             deny_fs,
+            compile,
             ..
         } => {
             let destination = match (output, out_dir) {
@@ -333,6 +374,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 platform,
                 stub,
                 fs: bundle::fs_policy(&dirs, deny_fs)?,
+                compile: compile.options(),
             })?;
             for w in written {
                 eprintln!(

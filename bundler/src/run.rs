@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use nyash_compiler::GuestRuntime;
+use nyash_compiler::Options;
 use nyash_runtime::engine::{self, Target};
 use nyash_runtime::exit;
 use nyash_runtime::wasi::{self, HostState};
@@ -18,16 +18,16 @@ use crate::module_check::error_chain;
 use crate::source;
 
 /// Runs `path` with `args` under the file-system policy of `--dir` and
-/// `--deny-fs`, linked with the `guest` runtime; returns the program's exit status.
+/// `--deny-fs`, compiled with `options`; returns the program's exit status.
 pub fn run(
     path: &Path,
     args: Vec<OsString>,
     dirs: &[String],
     deny_fs: bool,
-    guest: GuestRuntime,
+    options: Options,
 ) -> Result<i32> {
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
-    let wasm = source::module_with(path, guest)?;
+    let wasm = source::module_with(path, options)?;
     let engine = host_engine()?;
     let compile = || Module::new(&engine, &wasm);
     let module = match cache::global() {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use nyash_compiler::{compile_checked_with, load_program, CompileFailure, FsLoader, GuestRuntime};
+use nyash_compiler::{compile_checked_with, load_program, CompileFailure, FsLoader, Options};
 
 use crate::error::{CliError, Result};
 use crate::input;
@@ -16,15 +16,11 @@ pub fn is_nyash(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("nyash"))
 }
 
-/// The module for `path`: compiled from Nyash source, or read as WebAssembly.
-pub fn module_for(path: &Path) -> Result<Vec<u8>> {
-    module_with(path, GuestRuntime::Standard)
-}
-
-/// [`module_for`], linking Nyash source with the `guest` build of the language runtime.
-pub fn module_with(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
+/// The module for `path`: compiled from Nyash source with `options`, or read as
+/// WebAssembly.
+pub fn module_with(path: &Path, options: Options) -> Result<Vec<u8>> {
     if is_nyash(path) {
-        compile_nyash(path, guest)
+        compile_nyash(path, options)
     } else {
         input::load_module(path)
     }
@@ -33,12 +29,12 @@ pub fn module_with(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
 /// Checks and compiles a Nyash program. Errors and warnings are printed
 /// here, before compiling (warnings come from the compiler, never from the
 /// built program, R3).
-fn compile_nyash(path: &Path, guest: GuestRuntime) -> Result<Vec<u8>> {
+fn compile_nyash(path: &Path, options: Options) -> Result<Vec<u8>> {
     let checked = load_program(path, &FsLoader);
     if checked.error_count > 0 || checked.warning_count > 0 {
         report(&checked, path, &mut diagnostics_stream());
     }
-    compile_checked_with(checked, guest).map_err(|failure| match failure {
+    compile_checked_with(checked, options).map_err(|failure| match failure {
         // Reported above.
         CompileFailure::Diagnostics(_) => CliError::reported(),
         CompileFailure::Internal(message) => CliError::new(format!(

@@ -38,6 +38,7 @@ pub mod trivia;
 
 pub use codegen::{
     compile, compile_checked, compile_checked_with, compile_with, CompileFailure, GuestRuntime,
+    Options,
 };
 pub use load::{load_program, Checked, MAX_FILE_SIZE};
 pub use source::{FsLoader, MemoryLoader, SourceLoader};

@@ -13,8 +13,22 @@ use crate::object::{new_array, new_obj, new_str, KIND_MAP};
 use crate::ops::{compare_for_sort, equals};
 use crate::value::Val;
 
-fn ok() -> Val {
-    new_str("ok".into())
+/// The `"ok"` that mutating methods give: one immortal string, made on first use, so a
+/// `push` or `set` allocates nothing for its result.
+pub(crate) fn ok() -> Val {
+    use core::sync::atomic::{AtomicU32, Ordering};
+    static OK: AtomicU32 = AtomicU32::new(0);
+    let mut p = OK.load(Ordering::Relaxed);
+    if p == 0 {
+        let v = new_str("ok".into());
+        let obj = v.ptr().unwrap();
+        core::mem::forget(v);
+        // SAFETY: `obj` was just made and nothing else refers to it yet.
+        unsafe { (*obj).rc = crate::object::IMMORTAL * 2 };
+        p = obj as u32;
+        OK.store(p, Ordering::Relaxed);
+    }
+    Val::obj(p as *mut crate::object::Header)
 }
 
 /// Calls ArrayBox method `name`.
@@ -135,7 +149,7 @@ pub fn call(items: &mut Vec<Val>, name: &str, args: &mut Vec<Val>) -> Option<Val
 }
 
 /// A map key: the display text of `v`, borrowed when `v` is a string.
-fn key(v: &Val) -> Cow<'_, str> {
+pub(crate) fn key(v: &Val) -> Cow<'_, str> {
     match v.as_str() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(display(v)),

@@ -78,7 +78,7 @@ pub fn call(bytes: &mut Vec<u8>, recv: &Val, name: &str, args: &[Val]) -> Option
         "clear" => {
             expect_args(name, args, 0)?;
             bytes.clear();
-            new_str("ok".into())
+            crate::array::ok()
         }
         "length" | "size" => {
             expect_args(name, args, 0)?;

@@ -81,7 +81,7 @@ pub fn call(d: &mut Debug, name: &str, args: Vec<Val>) -> Option<Val> {
         "saveToFile" => {
             expect_args(name, &args, 1)?;
             crate::file::save(arg_str(name, &args[0])?, &dump(d))?;
-            new_str("ok".into())
+            crate::array::ok()
         }
         "memoryReport" => {
             expect_args(name, &args, 0)?;

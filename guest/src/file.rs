@@ -173,7 +173,7 @@ pub fn save(path: &str, text: &str) -> Option<()> {
 }
 
 fn ok() -> Val {
-    new_str("ok".into())
+    crate::array::ok()
 }
 
 /// FileBox methods.

@@ -131,7 +131,7 @@ pub fn call(v: &mut Value, recv: &Val, name: &str, args: Vec<Val>) -> Option<Val
                 return None;
             };
             m.insert(display(&args[0]), value);
-            new_str("ok".into())
+            crate::array::ok()
         }
         "keys" => {
             expect_args(name, &args, 0)?;

@@ -28,6 +28,7 @@ mod debug;
 mod display;
 mod error;
 mod exports;
+mod fast;
 mod file;
 mod instance;
 mod json;

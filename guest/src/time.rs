@@ -416,7 +416,7 @@ fn sleep_method(ms: &Val) -> Option<Val> {
         return None;
     }
     // While the task is suspending the result is a placeholder nobody sees.
-    crate::tasks::sleep(ms, new_str("ok".into())).or(Some(Val::void()))
+    crate::tasks::sleep(ms, crate::array::ok()).or(Some(Val::void()))
 }
 
 /// DateTimeBox methods.

@@ -40,10 +40,16 @@ impl ModuleCx<'_> {
         self.prog.suspending_methods.contains(&(n.clone(), argc))
     }
 
-    /// `$m(recv, args…) -> value`: calls method `name` with `argc` arguments.
-    pub(super) fn method_helper(&mut self, name: StrId, argc: u32) -> (u32, Function) {
+    /// `$m(recv, args…) -> value`: calls method `name` with `argc` arguments; without
+    /// `want`, `$m(recv, args…)`, for a statement that drops the result.
+    ///
+    /// A receiver that no user box with the method answers goes to the runtime: to the
+    /// method's own entry point when it has one ([`nyash_abi::FAST_METHODS`]), otherwise to
+    /// `ny_call` with the name and the arguments in the state block.
+    pub(super) fn method_helper(&mut self, name: StrId, argc: u32, want: bool) -> (u32, Function) {
         let prog = self.prog;
-        let ty = self.ty(pairs(argc as usize + 1), pairs(1));
+        let results = if want { pairs(1) } else { vec![] };
+        let ty = self.ty(pairs(argc as usize + 1), results);
         let class = 2 + 2 * argc;
         let tmp = class + 1;
         let mname = &prog.strings[name as usize];
@@ -59,7 +65,10 @@ impl ModuleCx<'_> {
             cx.if_(BlockType::Empty, |cx| {
                 cx.ins().get_pair(FIRST);
                 cx.call_rt("ny_fini");
-                cx.ins().void().return_();
+                if want {
+                    cx.ins().void();
+                }
+                cx.ins().return_();
             });
         }
         for (cid, c) in prog.classes.iter().enumerate() {
@@ -75,6 +84,9 @@ impl ModuleCx<'_> {
                     }
                     let index = cx.m.user_fn(method);
                     cx.ins().call(index);
+                    if !want {
+                        cx.ins().call(drop);
+                    }
                 } else {
                     for i in 0..=argc {
                         cx.ins().get_pair(Pair::at(2 * i)).call(drop);
@@ -82,18 +94,38 @@ impl ModuleCx<'_> {
                     cx.raise(&format!(
                         "Method {mname} expects {arity} arguments, got {argc}"
                     ));
-                    cx.ins().void();
+                    if want {
+                        cx.ins().void();
+                    }
                 }
                 cx.ins().return_();
             });
         }
-        cx.store_args(2, argc);
-        cx.ins().get_pair(FIRST);
-        cx.push_str(mname);
-        cx.ins().i32_const(argc as i32);
-        cx.call_rt("ny_call");
+        let fast = nyash_abi::fast_method(mname, argc).filter(|_| cx.m.optimize);
+        if let Some(fast) = fast {
+            for i in 0..2 * (argc + 1) {
+                cx.ins().local_get(i);
+            }
+            let flags = if want { nyash_abi::fast_flags::WANT } else { 0 };
+            cx.ins().i32_const(flags as i32);
+            cx.call_rt(fast.export);
+            if !want {
+                // Without `want`, the entry point gives void.
+                cx.ins().drop();
+                return (ty, cx.finish());
+            }
+        } else {
+            cx.store_args(2, argc);
+            cx.ins().get_pair(FIRST);
+            cx.push_str(mname);
+            cx.ins().i32_const(argc as i32);
+            cx.call_rt("ny_call");
+        }
         let state = cx.state();
         cx.ins().with_ret_tag(state, tmp);
+        if !want {
+            cx.ins().call(drop);
+        }
         (ty, cx.finish())
     }
 

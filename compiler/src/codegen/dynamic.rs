@@ -17,8 +17,8 @@ use super::helpers::Helper;
 use super::idioms::{
     pairs, Idioms, Pair, MAX_DEPTH, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_OBJ, TAG_UNSET,
 };
-use crate::ir::{BinOp, Const, Expr, FuncId, LocalTy, SiteId};
-use nyash_abi::op;
+use crate::ir::{BinOp, Const, Expr, FuncId, LocalTy, SiteId, StrId};
+use nyash_abi::{fast_flags, op};
 
 impl FnCx<'_, '_> {
     /// Reads the tag a runtime function left in `ret_tag`, putting the pair in order.
@@ -108,17 +108,7 @@ impl FnCx<'_, '_> {
                 name,
                 args,
                 site,
-            } => {
-                let k = self.pending_operand(recv) + self.pending_operands(args);
-                self.settle(k);
-                let n = args.len() as u32;
-                let h = self
-                    .m
-                    .helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
-                let may = self.m.method_may_suspend(*name, n);
-                self.call_maybe_waiting(h, may);
-                self.after_call(true, *site);
-            }
+            } => self.method_call(recv, *name, args, *site, true),
             Expr::Field(obj, name, site) => {
                 self.expr(obj);
                 let h = self
@@ -200,13 +190,93 @@ impl FnCx<'_, '_> {
         }
     }
 
+    /// `recv.name(args)` through its dispatcher; without `want`, for a statement that drops
+    /// the result, which then leaves nothing on the stack.
+    pub(super) fn method_call(
+        &mut self,
+        recv: &Expr,
+        name: StrId,
+        args: &[Expr],
+        site: SiteId,
+        want: bool,
+    ) {
+        if self.fast_method_call(recv, name, args, site, want) {
+            return;
+        }
+        let k = self.pending_operand(recv) + self.pending_operands(args);
+        self.settle(k);
+        let n = args.len() as u32;
+        let key = if want {
+            format!("m:{name}:{n}")
+        } else {
+            format!("m:{name}:{n}:drop")
+        };
+        let h = self.m.helper(key, Helper::Method(name, n, want));
+        let may = self.m.method_may_suspend(name, n);
+        self.call_maybe_waiting(h, may);
+        self.after_call(true, site);
+    }
+
+    /// Optimising, `recv.name(args)` for a method with its own runtime entry point
+    /// ([`nyash_abi::FAST_METHODS`]) that no user box defines: a direct call of the entry
+    /// point, without a dispatcher, and with a receiver read from a local borrowed rather
+    /// than referenced (nothing can assign the local during the call). Returns whether it
+    /// emitted the call.
+    fn fast_method_call(
+        &mut self,
+        recv: &Expr,
+        name: StrId,
+        args: &[Expr],
+        site: SiteId,
+        want: bool,
+    ) -> bool {
+        let prog = self.m.prog;
+        let mname = &prog.strings[name as usize];
+        let n = args.len() as u32;
+        let Some(fast) = nyash_abi::fast_method(mname, n) else {
+            return false;
+        };
+        if !self.m.optimize
+            || self.m.method_may_suspend(name, n)
+            || prog.classes.iter().any(|c| c.methods.contains_key(mname))
+        {
+            return false;
+        }
+        let mut flags = if want { fast_flags::WANT } else { 0 };
+        let mut k = 0;
+        match recv {
+            Expr::Local(slot) if self.tys[*slot as usize] == LocalTy::Dyn => {
+                let at = Pair::at(self.base[*slot as usize]);
+                self.ins().get_pair(at);
+                flags |= fast_flags::BORROWED;
+            }
+            _ => k += self.pending_operand(recv),
+        }
+        k += self.pending_operands(args);
+        self.settle(k);
+        self.ins().i32_const(flags as i32);
+        self.call_rt(fast.export);
+        if want {
+            self.ret_pair();
+        } else {
+            self.ins().drop();
+        }
+        self.after_call(true, site);
+        true
+    }
+
     /// A dynamic binary operator on the two pairs on the stack: inline when both are Ints
+    /// (optimising, also `/` and `%` by anything but 0 and -1) or, optimising, both Floats
     /// (except `/` and `%`), otherwise `ny_binop`.
     pub(super) fn binary(&mut self, op: BinOp, site: SiteId) {
         let (a, b) = (self.s.lhs, self.s.rhs);
         self.ins().set_pair(b).set_pair(a);
         if matches!(op, BinOp::Div | BinOp::Rem) {
-            self.binop_call(op, site);
+            if self.m.optimize {
+                self.int_division_or_call(op, site);
+            } else {
+                self.binop_call(op, site);
+            }
             return;
         }
         self.ins()
@@ -234,6 +304,85 @@ impl FnCx<'_, '_> {
                     _ => ins.i64_ge_s(),
                 };
                 if !arith {
+                    ins.i64_extend_i32_u();
+                }
+            },
+            |cx| {
+                if cx.m.optimize {
+                    cx.float_binary_or_call(op, site);
+                } else {
+                    cx.binop_call(op, site);
+                }
+            },
+        );
+    }
+
+    /// `/` or `%` on the operands in `lhs` and `rhs`: inline when both are Ints and the
+    /// divisor is neither 0 (which raises) nor -1 (where `i64::MIN` wraps), otherwise
+    /// `ny_binop`, which handles those.
+    fn int_division_or_call(&mut self, op: BinOp, site: SiteId) {
+        let (a, b) = (self.s.lhs, self.s.rhs);
+        self.ins()
+            .local_eq(a.tag, TAG_INT)
+            .local_eq(b.tag, TAG_INT)
+            .i32_and()
+            // b + 1 > 1 (unsigned): b is neither -1 nor 0.
+            .local_get(b.bits)
+            .i64_const(1)
+            .i64_add()
+            .i64_const(1)
+            .i64_gt_u()
+            .i32_and();
+        let bt = self.m.block_type(pairs(1));
+        self.if_else(
+            bt,
+            |cx| {
+                let mut ins = cx.ins();
+                ins.i32_const(TAG_INT).local_get(a.bits).local_get(b.bits);
+                if op == BinOp::Div {
+                    ins.i64_div_s();
+                } else {
+                    ins.i64_rem_s();
+                }
+            },
+            |cx| cx.binop_call(op, site),
+        );
+    }
+
+    /// The operands in `lhs` and `rhs` are not both Ints: inline when both are Floats
+    /// (`+ - *` and comparisons, exactly as `guest/src/ops.rs` computes them), otherwise
+    /// `ny_binop`.
+    fn float_binary_or_call(&mut self, op: BinOp, site: SiteId) {
+        let (a, b) = (self.s.lhs, self.s.rhs);
+        self.ins()
+            .local_eq(a.tag, TAG_FLOAT)
+            .local_eq(b.tag, TAG_FLOAT)
+            .i32_and();
+        let bt = self.m.block_type(pairs(1));
+        let arith = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul);
+        self.if_else(
+            bt,
+            |cx| {
+                let mut ins = cx.ins();
+                ins.i32_const(if arith { TAG_FLOAT } else { TAG_BOOL })
+                    .local_get(a.bits)
+                    .f64_reinterpret_i64()
+                    .local_get(b.bits)
+                    .f64_reinterpret_i64();
+                match op {
+                    BinOp::Add => ins.f64_add(),
+                    BinOp::Sub => ins.f64_sub(),
+                    BinOp::Mul => ins.f64_mul(),
+                    BinOp::Eq => ins.f64_eq(),
+                    BinOp::Ne => ins.f64_ne(),
+                    BinOp::Lt => ins.f64_lt(),
+                    BinOp::Le => ins.f64_le(),
+                    BinOp::Gt => ins.f64_gt(),
+                    _ => ins.f64_ge(),
+                };
+                if arith {
+                    ins.i64_reinterpret_f64();
+                } else {
                     ins.i64_extend_i32_u();
                 }
             },

@@ -33,8 +33,9 @@ pub(super) enum Helper {
     Dup,
     /// `$truthy(value) -> i32`.
     Truthy,
-    /// The dispatcher of method `name` with this many arguments.
-    Method(StrId, u32),
+    /// The dispatcher of method `name` with this many arguments; `false`: for a statement
+    /// that drops the result (the dispatcher returns nothing).
+    Method(StrId, u32, bool),
     /// The getter of field `name`.
     FieldGet(StrId),
     /// The setter of field `name`.
@@ -55,11 +56,49 @@ impl Helper {
         match self {
             Helper::Drop => {
                 let ty = m.ty(pairs(1), vec![]);
-                let mut cx = FnCx::plain(m, []);
+                let inline = m.inline_release;
+                let mut cx = FnCx::plain(m, [(1, ValType::I32)]);
+                let rc = 2;
                 cx.ins().local_eq(0, TAG_OBJ);
                 cx.if_(BlockType::Empty, |cx| {
-                    cx.ins().local_get(1).i32_wrap_i64();
-                    cx.call_rt("ny_release");
+                    if !inline {
+                        cx.ins().local_get(1).i32_wrap_i64();
+                        cx.call_rt("ny_release");
+                        return;
+                    }
+                    // As `object::release`: immortal objects stay, a count above 1 goes
+                    // down here, the last reference goes to the runtime.
+                    cx.ins()
+                        .local_get(1)
+                        .i32_wrap_i64()
+                        .i32_load(mem32(OFF_RC))
+                        .local_tee(rc)
+                        .i32_const(2)
+                        .i32_sub()
+                        .i32_const((nyash_abi::IMMORTAL - 2) as i32)
+                        .i32_lt_u();
+                    cx.if_else(
+                        BlockType::Empty,
+                        |cx| {
+                            cx.ins()
+                                .local_get(1)
+                                .i32_wrap_i64()
+                                .local_get(rc)
+                                .i32_const(1)
+                                .i32_sub()
+                                .i32_store(mem32(OFF_RC));
+                        },
+                        |cx| {
+                            cx.ins()
+                                .local_get(rc)
+                                .i32_const(nyash_abi::IMMORTAL as i32)
+                                .i32_lt_u();
+                            cx.if_(BlockType::Empty, |cx| {
+                                cx.ins().local_get(1).i32_wrap_i64();
+                                cx.call_rt("ny_release");
+                            });
+                        },
+                    );
                 });
                 (ty, cx.finish())
             }
@@ -93,7 +132,7 @@ impl Helper {
                 cx.call_rt("ny_truthy");
                 (ty, cx.finish())
             }
-            Helper::Method(name, argc) => m.method_helper(name, argc),
+            Helper::Method(name, argc, want) => m.method_helper(name, argc, want),
             Helper::FieldGet(name) => m.field_helper(name, false),
             Helper::FieldSet(name) => m.field_helper(name, true),
             Helper::Static(class) => static_helper(m, class),

@@ -68,22 +68,43 @@ pub fn compile_with(entry: &Path, loader: &dyn SourceLoader) -> Result<Vec<u8>, 
     compile_checked(checked)
 }
 
-/// Compiles a program the front end has already loaded.
-pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
-    compile_checked_with(checked, GuestRuntime::Standard)
+/// How a program is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The build of the language runtime the program is linked with.
+    pub runtime: GuestRuntime,
+    /// Whether to optimise (`nyash run --opt 1`, the default): builtin methods with their
+    /// own entry points (`nyash_abi::FAST_METHODS`), borrowed receivers, results not built
+    /// when dropped, inline Float arithmetic and Int division on boxed values, and inline
+    /// reference-count decrements. Without it, every builtin method call goes through
+    /// `ny_call` by name and every result is built. Both must behave identically; the
+    /// differential tests compare them.
+    pub optimize: bool,
 }
 
-/// [`compile_checked`] linking the program with the `guest` build of the runtime.
-pub fn compile_checked_with(
-    checked: Checked,
-    guest: GuestRuntime,
-) -> Result<Vec<u8>, CompileFailure> {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            runtime: GuestRuntime::Standard,
+            optimize: true,
+        }
+    }
+}
+
+/// Compiles a program the front end has already loaded.
+pub fn compile_checked(checked: Checked) -> Result<Vec<u8>, CompileFailure> {
+    compile_checked_with(checked, Options::default())
+}
+
+/// [`compile_checked`] with `options`.
+pub fn compile_checked_with(checked: Checked, options: Options) -> Result<Vec<u8>, CompileFailure> {
     if !checked.is_ok() || checked.program.is_none() {
         return Err(CompileFailure::Diagnostics(Box::new(checked)));
     }
+    let guest = options.runtime;
     let ir = crate::ir::build(&checked);
     let info = runtime::RuntimeInfo::load(guest);
-    let addition = module::ModuleCx::new(&ir, info).emit();
+    let addition = module::ModuleCx::new(&ir, info, options).emit();
     let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;

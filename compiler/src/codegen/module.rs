@@ -34,6 +34,12 @@ pub struct ModuleCx<'p> {
     pub(super) prog: &'p Program,
     /// Facts about the runtime the program is appended to.
     pub(super) rt: RuntimeInfo,
+    /// [`super::Options::optimize`].
+    pub(super) optimize: bool,
+    /// Whether `$drop` decrements reference counts inline, calling the runtime only for
+    /// the last reference: optimising, and not with the memory-checking runtime, whose
+    /// `release` checks that the object is still live.
+    pub(super) inline_release: bool,
     types: HashMap<(Vec<ValType>, Vec<ValType>), u32>,
     type_list: Vec<(Vec<ValType>, Vec<ValType>)>,
     /// Bodies of added functions, by position (absolute index = runtime count + position).
@@ -59,11 +65,13 @@ pub struct ModuleCx<'p> {
 
 impl<'p> ModuleCx<'p> {
     /// Prepares to emit `prog` on top of the runtime described by `rt`.
-    pub fn new(prog: &'p Program, rt: RuntimeInfo) -> ModuleCx<'p> {
+    pub fn new(prog: &'p Program, rt: RuntimeInfo, options: super::Options) -> ModuleCx<'p> {
         let data_base = (rt.memory_min_pages * 65536) as u32;
         ModuleCx {
             prog,
             rt,
+            optimize: options.optimize,
+            inline_release: options.optimize && options.runtime == super::GuestRuntime::Standard,
             types: HashMap::new(),
             type_list: Vec::new(),
             bodies: Vec::new(),

@@ -235,7 +235,7 @@ impl FnCx<'_, '_> {
                 }
                 let h = self
                     .m
-                    .helper(format!("m:{name}:{n}"), Helper::Method(*name, n));
+                    .helper(format!("m:{name}:{n}"), Helper::Method(*name, n, true));
                 self.ins().call(h);
                 self.check(*site);
             }

@@ -58,6 +58,21 @@ impl<'p> FnCx<'_, 'p> {
         match s {
             Stmt::Expr(e) => {
                 let t = self.ty_of(e);
+                if let (
+                    LocalTy::Dyn,
+                    Expr::Method {
+                        recv,
+                        name,
+                        args,
+                        site,
+                    },
+                ) = (t, e)
+                {
+                    if self.m.optimize && !self.m.method_may_suspend(*name, args.len() as u32) {
+                        self.method_call(recv, *name, args, *site, false);
+                        return;
+                    }
+                }
                 if t == LocalTy::Dyn {
                     self.expr(e);
                     self.ins().call(drop);
