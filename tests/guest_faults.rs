@@ -2,8 +2,9 @@
 //! memory running out and a trap in the middle of the output each end with a clear error
 //! on stderr (located in the Nyash source where the language gives a location), a non-zero
 //! status and the output printed before it, on native code and on Pulley alike, without a
-//! launcher panic or backtrace. And one bundle launched 100 times at once runs correctly
-//! every time.
+//! launcher panic or backtrace. Structures nested a million levels deep are freed without
+//! overflowing the stack, on all three paths. And one bundle launched 100 times at once runs
+//! correctly every time.
 
 mod support;
 
