@@ -146,7 +146,8 @@ pub unsafe fn finalize(p: *mut Header) -> bool {
             if unwinding {
                 crate::error::suspend();
             }
-            run_callback(p, CALLBACK_FINI);
+            // User code: what it releases goes at once, even inside a destroy.
+            crate::object::undeferred(|| run_callback(p, CALLBACK_FINI));
             if unwinding {
                 if state().pending != 0 {
                     drop(crate::error::take());

@@ -79,22 +79,101 @@ pub unsafe fn retain(p: *mut Header) {
 
 /// Drops a reference, destroying the object when it was the last.
 ///
+/// Destroying an object drops the references it holds, which can destroy those objects in
+/// turn. That is done with an explicit work list, not by recursion, so freeing a structure
+/// nested a million levels deep needs no more native stack than freeing one level; the
+/// objects are still destroyed, and `fini` still runs (R15), in the order recursion would
+/// give: depth first, each container's references in their own order.
+///
 /// # Safety
 /// `p` must point to a live object with a reference owned by the caller.
 pub unsafe fn release(p: *mut Header) {
     #[cfg(feature = "checked-alloc")]
     crate::checked_alloc::assert_live(p as *mut u8);
     unsafe {
+        if *deferring() {
+            // Inside a destroy: the reference is dropped later, by `destroy_all`.
+            pending().push(p);
+            return;
+        }
+        if drop_reference(p) {
+            destroy_all(p)
+        }
+    }
+}
+
+/// References dropped while an object is being destroyed, not yet given up (see
+/// [`release`]). The next to give up is at the end.
+static mut PENDING: Vec<*mut Header> = Vec::new();
+/// `true` while an object is being destroyed and user code is not running: [`release`] then
+/// puts references on [`PENDING`] instead of dropping them.
+static mut DEFERRING: bool = false;
+
+fn pending() -> &'static mut Vec<*mut Header> {
+    unsafe { &mut *core::ptr::addr_of_mut!(PENDING) }
+}
+
+fn deferring() -> &'static mut bool {
+    unsafe { &mut *core::ptr::addr_of_mut!(DEFERRING) }
+}
+
+/// Gives up one reference to `p`; `true` when it was the last, so `p` must be destroyed.
+///
+/// # Safety
+/// `p` must point to a live object with a reference owned by the caller.
+unsafe fn drop_reference(p: *mut Header) -> bool {
+    unsafe {
         let rc = (*p).rc;
         if rc >= IMMORTAL {
-            return;
+            return false;
         }
         if rc > 1 {
             (*p).rc = rc - 1;
-            return;
+            return false;
         }
-        destroy(p)
+        true
     }
+}
+
+/// Destroys `p` and every object only it kept alive. References that a destroyed object
+/// held are collected on [`PENDING`] above the point this call started from and given up
+/// one at a time, first the first; a user `fini` that releases objects itself starts a
+/// nested call that finishes its own part of the list before it returns.
+///
+/// # Safety
+/// `p` must point to a live object whose last reference the caller gave up.
+unsafe fn destroy_all(p: *mut Header) {
+    unsafe {
+        let base = pending().len();
+        let mut next = p;
+        loop {
+            let mark = pending().len();
+            *deferring() = true;
+            destroy(next);
+            *deferring() = false;
+            // Dropped in order, so the first is deepest: turn them round to give it up first.
+            pending()[mark..].reverse();
+            loop {
+                if pending().len() == base {
+                    return;
+                }
+                let q = pending().pop().expect("above base");
+                if drop_reference(q) {
+                    next = q;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f` (user code: a `fini` method) with references released at once, as everywhere
+/// outside a destroy, even when an object is being destroyed around it.
+pub fn undeferred<R>(f: impl FnOnce() -> R) -> R {
+    let outer = core::mem::replace(deferring(), false);
+    let result = f();
+    *deferring() = outer;
+    result
 }
 
 unsafe fn destroy(p: *mut Header) {

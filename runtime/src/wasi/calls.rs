@@ -4,7 +4,7 @@
 //! bounds-checked [`GuestMemory`], does the work, and returns a WASI error
 //! number. Nothing here panics on guest input.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -870,7 +870,126 @@ fn set_path_times(
 
 /// A directory's entries for a listing: `.` and `..` first, then the
 /// entries sorted by name (deterministic), with their inode numbers.
+///
+/// On Linux the entries come straight from `getdents64`, `.` and `..` with
+/// the rest: one `openat`, the reads and a `close` per listing. (std's
+/// `read_dir` drops `.` and `..`, whose inode numbers then cost a `stat`
+/// each, and musl's `open` adds an `fcntl`.)
 fn read_dir_sorted(dir: &std::path::Path) -> Result<Listing, Errno> {
+    #[cfg(target_os = "linux")]
+    {
+        read_dir_linux(dir).map_err(|e| errno_of(&e))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        read_dir_std(dir)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn read_dir_linux(dir: &std::path::Path) -> std::io::Result<Listing> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let fd = open_at_cwd(dir, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    // SAFETY: `openat` just returned this descriptor, owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut dots: [Option<u64>; 2] = [None, None];
+    let mut rest = Vec::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if n == 0 {
+            break;
+        }
+        // Records of `struct linux_dirent64`: d_ino (8 bytes), d_off (8),
+        // d_reclen (2), d_type (1), then the NUL-terminated name.
+        let mut at = 0usize;
+        while at + 19 <= n as usize {
+            let rec = &buf[at..n as usize];
+            let ino = u64::from_ne_bytes(rec[0..8].try_into().expect("8 bytes"));
+            let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+            if reclen < 19 || reclen > rec.len() {
+                return Err(std::io::Error::from(std::io::ErrorKind::InvalidData));
+            }
+            let d_type = rec[18];
+            let name = &rec[19..reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            at += reclen;
+            match name {
+                b"." => dots[0] = Some(ino),
+                b".." => dots[1] = Some(ino),
+                _ => {
+                    let filetype = match d_type {
+                        libc::DT_DIR => FILETYPE_DIRECTORY,
+                        libc::DT_REG => FILETYPE_REGULAR_FILE,
+                        libc::DT_LNK => FILETYPE_SYMBOLIC_LINK,
+                        libc::DT_CHR => FILETYPE_CHARACTER_DEVICE,
+                        libc::DT_BLK => FILETYPE_BLOCK_DEVICE,
+                        libc::DT_SOCK => FILETYPE_SOCKET_STREAM,
+                        libc::DT_FIFO => FILETYPE_UNKNOWN,
+                        // The file system does not say: ask, as std does.
+                        _ => {
+                            use std::os::unix::ffi::OsStrExt;
+                            let path = dir.join(std::ffi::OsStr::from_bytes(name));
+                            fs::symlink_metadata(path)
+                                .map_or(FILETYPE_UNKNOWN, |m| filetype_of(m.file_type()))
+                        }
+                    };
+                    rest.push((name.to_vec(), filetype, ino));
+                }
+            }
+        }
+    }
+    let ino_of = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).map_or(0, |m| m.ino())
+    };
+    let mut entries = vec![
+        (
+            b".".to_vec(),
+            FILETYPE_DIRECTORY,
+            dots[0].unwrap_or_else(|| ino_of(dir)),
+        ),
+        (
+            b"..".to_vec(),
+            FILETYPE_DIRECTORY,
+            dots[1].unwrap_or_else(|| ino_of(&dir.join(".."))),
+        ),
+    ];
+    rest.sort();
+    entries.extend(rest);
+    Ok(Listing { entries })
+}
+
+/// `openat(AT_FDCWD, path, flags | O_CLOEXEC, mode)`: the raw descriptor.
+/// (musl's `open`, which std calls, follows it with an `fcntl` that a kernel
+/// new enough for `O_CLOEXEC` does not need.)
+#[cfg(target_os = "linux")]
+fn open_at_cwd(path: &std::path::Path, flags: i32, mode: u32) -> std::io::Result<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
+    let fd = unsafe { libc::openat(libc::AT_FDCWD, c.as_ptr(), flags | libc::O_CLOEXEC, mode) };
+    if fd < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(fd)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_dir_std(dir: &std::path::Path) -> Result<Listing, Errno> {
     let ino_of = |p: &std::path::Path| -> u64 {
         #[cfg(unix)]
         {
@@ -945,8 +1064,33 @@ fn open_file(
     let creat = oflags & OFLAGS_CREAT != 0;
     let excl = oflags & OFLAGS_EXCL != 0;
     let trunc = oflags & OFLAGS_TRUNC != 0;
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::FromRawFd;
+        let mut flags = match (read || !write, write) {
+            (true, true) => libc::O_RDWR,
+            (false, true) => libc::O_WRONLY,
+            _ => libc::O_RDONLY,
+        };
+        if creat {
+            flags |= libc::O_CREAT;
+        }
+        if creat && excl {
+            flags |= libc::O_EXCL;
+        }
+        if trunc {
+            flags |= libc::O_TRUNC;
+        }
+        if !follow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        let fd = open_at_cwd(host, flags, 0o666)?;
+        // SAFETY: `openat` just returned this descriptor, owned by nobody else.
+        Ok(unsafe { fs::File::from_raw_fd(fd) })
+    }
+    #[cfg(not(target_os = "linux"))]
+    let mut options = fs::OpenOptions::new();
+    #[cfg(all(unix, not(target_os = "linux")))]
     {
         use std::os::unix::fs::OpenOptionsExt;
         let mut custom = 0;
@@ -978,6 +1122,7 @@ fn open_file(
             .create_new(creat && excl)
             .truncate(trunc);
     }
+    #[cfg(not(target_os = "linux"))]
     options.open(host)
 }
 
