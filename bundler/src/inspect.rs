@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use nyash_runtime::launch_policy::LaunchPolicy;
 use nyash_runtime::payload::{self, Bundle, PayloadError};
 use serde_json::json;
 
@@ -85,6 +86,13 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
             "guest": d.guest,
             "read_only": d.read_only,
         })).collect::<Vec<_>>(),
+        "env": idx.launch.env.iter().map(|(name, value)| json!({
+            "name": name,
+            "value": value,
+        })).collect::<Vec<_>>(),
+        "args": idx.launch.args,
+        "env_allow": idx.launch.env_allow,
+        "lock": idx.launch.lock,
     });
     serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
 }
@@ -112,6 +120,59 @@ fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
     format!("only {}", list.join(", "))
 }
 
+/// A baked value as `inspect` shows it: as written when that is
+/// unambiguous, else quoted with escapes.
+fn shown(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\\' | '\'' | ',')
+        });
+    if plain {
+        text.to_string()
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// The launch policy's lines of the table.
+fn launch_lines(launch: &LaunchPolicy) -> [String; 4] {
+    let env = if launch.env.is_empty() {
+        "nothing baked".to_string()
+    } else {
+        let list: Vec<String> = launch
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shown(v)))
+            .collect();
+        format!(
+            "{} (defaults: a host value the program may see wins)",
+            list.join(", ")
+        )
+    };
+    let host = match &launch.env_allow {
+        None => "every variable, less NYASH_EXEC and NYASH_TRACE".to_string(),
+        Some(list) if list.is_empty() => "none (--env-allow \"\")".to_string(),
+        Some(list) => format!("only {}", list.join(", ")),
+    };
+    let args = if launch.args.is_empty() {
+        "nothing baked".to_string()
+    } else {
+        let list: Vec<String> = launch.args.iter().map(|a| shown(a)).collect();
+        format!("{} (before the user's)", list.join(" "))
+    };
+    let lock = if launch.lock {
+        "yes: NYASH_EXEC and NYASH_TRACE are ignored"
+    } else {
+        "no: NYASH_EXEC and NYASH_TRACE are obeyed"
+    };
+    [
+        format!("  env        {env}"),
+        format!("  host env   {host}"),
+        format!("  args       {args}"),
+        format!("  locked     {lock}"),
+    ]
+}
+
 fn table_text(
     path: &Path,
     bundle: &Bundle,
@@ -123,19 +184,32 @@ fn table_text(
     let mut out = String::new();
     let stub = stub.map_or_else(String::new, |(f, m)| format!(" ({f}, {m})"));
     let lines = [
-        format!("{}: nyash bundle, payload format {}", path.display(), idx.format_version),
+        format!(
+            "{}: nyash bundle, payload format {}",
+            path.display(),
+            idx.format_version
+        ),
         format!("  toolchain  {}", idx.toolchain),
-        format!("  engine     {} (artifact version {})", idx.engine, idx.artifact_version),
+        format!(
+            "  engine     {} (artifact version {})",
+            idx.engine, idx.artifact_version
+        ),
         format!("  launcher   {}{stub}", idx.stub_target),
         format!(
             "  file       {file_len} bytes; payload {} bytes at offset {}",
             bundle.location.len, bundle.location.offset
         ),
         format!("  files      {}", dirs_text(&idx.fs)),
+    ];
+    let tail = [
         String::new(),
         "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
     ];
-    for line in lines {
+    for line in lines
+        .into_iter()
+        .chain(launch_lines(&idx.launch))
+        .chain(tail)
+    {
         out.push_str(&line);
         out.push('\n');
     }

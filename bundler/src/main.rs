@@ -15,6 +15,7 @@ mod files;
 mod fmt;
 mod input;
 mod inspect;
+mod launch;
 mod lsp;
 mod module_check;
 mod output;
@@ -26,6 +27,7 @@ mod source;
 mod stubs;
 mod test_runner;
 mod watch;
+mod windows;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +87,10 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        #[command(flatten)]
+        launch: launch::LaunchArgs,
+        #[command(flatten)]
+        windows: windows::WindowsArgs,
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,
@@ -107,6 +113,8 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        #[command(flatten)]
+        launch: launch::LaunchArgs,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -194,6 +202,7 @@ fn main() -> ExitCode {
         file,
         dirs,
         deny_fs,
+        launch,
         args,
         check_memory,
         ..
@@ -204,7 +213,10 @@ fn main() -> ExitCode {
         } else {
             GuestRuntime::Standard
         };
-        return match run::run(&file, args, &dirs, deny_fs, guest) {
+        return match launch
+            .policy()
+            .and_then(|launch| run::run(&file, args, &dirs, deny_fs, &launch, guest))
+        {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -319,6 +331,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             stub,
             dirs,
             deny_fs,
+            launch,
+            windows,
             ..
         } => {
             let destination = match (output, out_dir) {
@@ -333,6 +347,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 platform,
                 stub,
                 fs: bundle::fs_policy(&dirs, deny_fs)?,
+                launch: launch.policy()?,
+                windows: windows.resources()?,
             })?;
             for w in written {
                 eprintln!(
