@@ -326,6 +326,10 @@ fn bad_launch_flags_get_one_clear_message_and_write_nothing() {
             format!("error: cannot read the env file {missing}: No such file or directory"),
         ),
         (
+            vec!["--env", "NYASH_EXEC=wasm"],
+            "error: `NYASH_EXEC` is the launcher's own variable, which a program never sees; it cannot be baked\nhint: use --lock".into(),
+        ),
+        (
             vec!["--env-allow", "A*B"],
             "error: `--env-allow A*B`: `A*B` has a `*` that is not at its end\n".into(),
         ),

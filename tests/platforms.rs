@@ -652,12 +652,41 @@ fn windows_resources_are_written_read_back_and_survive_signing() {
         )
     );
 
+    // `nyash inspect` shows the same, and `--json` gives every field.
+    let icon_hash = sha256_hex(&ico[22..]);
+    let out = nyash_ok(&["inspect", &app]);
+    assert!(
+        out.stdout.contains(&format!(
+            "  windows    subsystem console, version 1.2.3.4, CompanyName \"Nyash Tests\", FileDescription \"The probe\", LegalCopyright \"© 2026 nobody\", ProductName \"Probe App\", icon {}\n",
+            &icon_hash[..16]
+        )),
+        "{}",
+        out.stdout
+    );
+    let json = nyash_ok(&["inspect", "--json", &app]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["windows"]["version"], "1.2.3.4");
+    assert_eq!(doc["windows"]["subsystem"], "console");
+    assert_eq!(doc["windows"]["icon_sha256"], icon_hash.as_str());
+    assert_eq!(
+        doc["windows"]["strings"][3],
+        serde_json::json!({"name": "LegalCopyright", "value": "© 2026 nobody"})
+    );
+
     // A PNG becomes a one-image icon; `gui` sets the subsystem to 2.
     let png_app = dir.path("png.exe");
     let png = fixture("windows/app.png");
     nyash_ok(&[
-        "bundle", &probe, "-o", &png_app, "--target", "x86_64-pc-windows-gnu",
-        "--windows-icon", &png, "--windows-subsystem", "gui",
+        "bundle",
+        &probe,
+        "-o",
+        &png_app,
+        "--target",
+        "x86_64-pc-windows-gnu",
+        "--windows-icon",
+        &png,
+        "--windows-subsystem",
+        "gui",
     ]);
     let read = pe_resources(&png_app).unwrap();
     let png_hash = sha256_hex(&fs::read(&png).unwrap());
@@ -684,13 +713,17 @@ fn windows_resources_are_written_read_back_and_survive_signing() {
         dir.path("signed.exe"),
     );
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
         .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
     let signing = Command::new("osslsigncode")
-        .args(["sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed])
+        .args([
+            "sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed,
+        ])
         .output()
         .unwrap();
     assert!(signing.status.success(), "{signing:?}");
@@ -739,8 +772,14 @@ fn bad_windows_flags_get_one_clear_message_and_write_nothing() {
     }
     let linux = dir.path("linux");
     let out = nyash(&[
-        "bundle", &probe, "-o", &linux, "--target", "x86_64-unknown-linux-musl",
-        "--windows-version", "1.0.0.0",
+        "bundle",
+        &probe,
+        "-o",
+        &linux,
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--windows-version",
+        "1.0.0.0",
     ]);
     assert_eq!(out.status, 1, "{out:?}");
     assert!(
@@ -763,7 +802,12 @@ fn macos_signatures_carry_the_hardened_runtime_entitlements() {
     let dir = TempDir::new("entitlements");
     let app = dir.path("app");
     nyash_ok(&[
-        "bundle", &fixture("probe.wasm"), "-o", &app, "--target", "aarch64-apple-darwin",
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-apple-darwin",
     ]);
     let verify = |keys: &str| {
         let out = Command::new("python3")
@@ -773,17 +817,22 @@ fn macos_signatures_carry_the_hardened_runtime_entitlements() {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let ok = verify("com.apple.security.cs.allow-jit,com.apple.security.cs.allow-unsigned-executable-memory");
-    assert!(ok.starts_with("ok: ") && ok.contains("7 special slots, blobs in slots [2, 5, 7]"), "{ok}");
+    let ok = verify(
+        "com.apple.security.cs.allow-jit,com.apple.security.cs.allow-unsigned-executable-memory",
+    );
+    assert!(
+        ok.starts_with("ok: ") && ok.contains("7 special slots, blobs in slots [2, 5, 7]"),
+        "{ok}"
+    );
     // The verifier is not satisfied by any entitlements: a missing key fails.
     let missing = verify("com.apple.security.cs.allow-jit");
-    assert!(missing.starts_with("FAIL: XML entitlements are"), "{missing}");
+    assert!(
+        missing.starts_with("FAIL: XML entitlements are"),
+        "{missing}"
+    );
     // A flipped byte inside the entitlements blob breaks its special slot.
     let mut bytes = fs::read(&app).unwrap();
-    let at = bytes
-        .windows(9)
-        .rposition(|w| w == b"<key>com.")
-        .unwrap();
+    let at = bytes.windows(9).rposition(|w| w == b"<key>com.").unwrap();
     bytes[at + 5] ^= 0x20;
     let damaged = dir.path("damaged");
     write_exe(&damaged, &bytes);

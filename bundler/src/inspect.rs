@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::error::{CliError, Result};
 use crate::output::print_stdout;
-use crate::stubs;
+use crate::{stubs, windows};
 
 /// Prints the contents of the bundle at `path`, as a table or as JSON.
 /// Fails (after printing) when a section's checksum does not match.
@@ -24,17 +24,29 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
         other => CliError::new(format!("{} is damaged: {other}", path.display())),
     })?;
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let stub_platform = std::fs::read(path)
-        .ok()
-        .and_then(|b| stubs::describe_binary(&b[..bundle.location.offset as usize]));
+    let whole = std::fs::read(path).ok();
+    let launcher = whole
+        .as_deref()
+        .map(|b| &b[..(bundle.location.offset as usize).min(b.len())]);
+    let stub_platform = launcher.and_then(stubs::describe_binary);
+    let windows = launcher
+        .filter(|_| bundle.index.stub_target.contains("windows"))
+        .and_then(windows::describe);
     let checks: Vec<bool> = (0..bundle.index.sections.len())
         .map(|i| bundle.stored(i).is_ok())
         .collect();
 
     let text = if as_json {
-        json_text(&bundle, &checks, file_len)
+        json_text(&bundle, &checks, file_len, windows.as_ref())
     } else {
-        table_text(path, &bundle, &checks, file_len, stub_platform)
+        table_text(
+            path,
+            &bundle,
+            &checks,
+            file_len,
+            stub_platform,
+            windows.as_ref(),
+        )
     };
     print_stdout(&text);
     match checks.iter().position(|ok| !ok) {
@@ -51,7 +63,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
+fn json_text(
+    bundle: &Bundle,
+    checks: &[bool],
+    file_len: u64,
+    windows: Option<&windows::Described>,
+) -> String {
     let idx = &bundle.index;
     let sections: Vec<_> = idx
         .sections
@@ -93,6 +110,12 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
         "args": idx.launch.args,
         "env_allow": idx.launch.env_allow,
         "lock": idx.launch.lock,
+        "windows": windows.map(|w| json!({
+            "subsystem": w.subsystem,
+            "version": w.version,
+            "strings": w.strings.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+            "icon_sha256": w.icon_sha256.map(|h| hex(&h)),
+        })),
     });
     serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
 }
@@ -179,6 +202,7 @@ fn table_text(
     checks: &[bool],
     file_len: u64,
     stub: Option<(String, String)>,
+    windows: Option<&windows::Described>,
 ) -> String {
     let idx = &bundle.index;
     let mut out = String::new();
@@ -205,9 +229,26 @@ fn table_text(
         String::new(),
         "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
     ];
+    let windows_line = windows.map(|w| {
+        let mut parts = vec![format!("subsystem {}", w.subsystem)];
+        if let Some(v) = &w.version {
+            parts.push(format!("version {v}"));
+        }
+        parts.extend(
+            w.strings
+                .iter()
+                .filter(|(k, _)| !k.ends_with("Version"))
+                .map(|(k, v)| format!("{k} {}", shown(v))),
+        );
+        if let Some(h) = &w.icon_sha256 {
+            parts.push(format!("icon {}", &hex(h)[..16]));
+        }
+        format!("  windows    {}", parts.join(", "))
+    });
     for line in lines
         .into_iter()
         .chain(launch_lines(&idx.launch))
+        .chain(windows_line)
         .chain(tail)
     {
         out.push_str(&line);

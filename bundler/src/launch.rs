@@ -79,6 +79,16 @@ impl LaunchArgs {
             }
             policy.env_allow = Some(allow);
         }
+        if let Some((key, _)) = policy
+            .env
+            .iter()
+            .find(|(k, _)| nyash_runtime::wasi::LAUNCHER_VARIABLES.contains(&k.as_str()))
+        {
+            return Err(CliError::new(format!(
+                "`{key}` is the launcher's own variable, which a program never sees; it cannot be baked"
+            ))
+            .hint("use --lock to make the executable ignore NYASH_EXEC and NYASH_TRACE"));
+        }
         policy
             .check()
             .map_err(|e| CliError::new(e.message).hint("bake fewer or shorter values"))?;

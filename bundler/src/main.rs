@@ -90,7 +90,7 @@ enum Command {
         #[command(flatten)]
         launch: launch::LaunchArgs,
         #[command(flatten)]
-        windows: windows::WindowsArgs,
+        windows: Box<windows::WindowsArgs>,
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,

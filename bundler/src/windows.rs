@@ -192,6 +192,51 @@ impl WindowsResources {
     }
 }
 
+/// What `nyash inspect` shows of a Windows launcher's resources.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Described {
+    /// `console` or `gui` (or the number of another subsystem).
+    pub subsystem: String,
+    /// The fixed file version, if there is version information.
+    pub version: Option<String>,
+    /// The version strings, in the order they are stored.
+    pub strings: Vec<(String, String)>,
+    /// The SHA-256 of the main icon's first image, if there is an icon.
+    pub icon_sha256: Option<[u8; 32]>,
+}
+
+/// Reads back what the `--windows-*` flags write; `None` for a file that is
+/// not a PE image.
+pub fn describe(launcher: &[u8]) -> Option<Described> {
+    use sha2::{Digest, Sha256};
+    let image = Image::parse(launcher).ok()?;
+    let subsystem = match image.subsystem() {
+        SUBSYSTEM_CONSOLE => "console".to_string(),
+        SUBSYSTEM_GUI => "gui".to_string(),
+        other => other.to_string(),
+    };
+    let resources = image.resource_directory();
+    let info = resources.and_then(|r| r.get_version_info().ok().flatten());
+    let version = info.as_ref().map(|i| {
+        let (ms, ls) = (i.info.file_version.major, i.info.file_version.minor);
+        format!("{}.{}.{}.{}", ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff)
+    });
+    let strings = info
+        .iter()
+        .flat_map(|i| i.strings.iter())
+        .flat_map(|t| t.strings.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect();
+    let icon_sha256 = resources
+        .and_then(|r| r.get_main_icon().ok().flatten())
+        .map(|icon| Sha256::digest(icon).into());
+    Some(Described {
+        subsystem,
+        version,
+        strings,
+        icon_sha256,
+    })
+}
+
 /// `A.B.C.D`, each a number from 0 to 65535.
 fn parse_version(text: &str) -> Option<[u16; 4]> {
     let parts: Vec<u16> = text
