@@ -9,7 +9,8 @@
 # With --cross it also installs what building and testing the launchers of
 # other platforms needs (scripts/build-stubs.sh): the aarch64 and Windows
 # Rust targets, their cross C compilers, qemu-user-static, wine64 and
-# osslsigncode (to test Authenticode-signed bundles), and for
+# osslsigncode (to test Authenticode-signed bundles), Python's pefile (to
+# read back Windows resources), and for
 # macOS launchers the macOS Rust targets with cargo-zigbuild and zig (PyPI).
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
@@ -24,6 +25,8 @@ packages=(musl-tools binutils hyperfine time python3 neovim)
 if [ "${1:-}" = "--cross" ]; then
   rustup target add aarch64-unknown-linux-gnu x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin
   command -v cargo-zigbuild >/dev/null || python3 -m pip install --quiet ziglang cargo-zigbuild
+  # pefile reads back the Windows resources that --windows-* writes (tests/platforms.rs).
+  python3 -c "import pefile" 2>/dev/null || python3 -m pip install --quiet pefile
   packages+=(gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 qemu-user-static wine64 osslsigncode)
 fi
 missing=()

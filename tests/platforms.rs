@@ -572,3 +572,277 @@ fn windows_bundles_still_run_after_authenticode_signing() {
     let out = run_on(&runner, &signed, &["exit", "3"], &[("NYASH_EXEC", "wasm")]);
     assert_eq!(out.status, 3, "{out:?}");
 }
+
+/// What `tests/fixtures/windows/pe_resources.py` (Python's `pefile`) reads
+/// from a Windows executable, or `None` (reported as a skip) without pefile.
+fn pe_resources(exe: &str) -> Option<String> {
+    let have_pefile = Command::new("python3")
+        .args(["-c", "import pefile"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_pefile {
+        skip("Python's pefile is needed to read Windows resources (scripts/setup.sh --cross)");
+        return None;
+    }
+    let out = Command::new("python3")
+        .arg(fixture("windows/pe_resources.py"))
+        .arg(exe)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn windows_resources_are_written_read_back_and_survive_signing() {
+    if !launcher_embedded(
+        "x86_64-pc-windows-gnu",
+        "no x86_64-pc-windows-gnu launcher is embedded",
+    ) {
+        return;
+    }
+    let dir = TempDir::new("winres");
+    let app = dir.path("app.exe");
+    let flags = [
+        "--target",
+        "x86_64-pc-windows-gnu",
+        "--windows-icon",
+        &fixture("windows/app.ico"),
+        "--windows-version",
+        "1.2.3.4",
+        "--windows-product",
+        "Probe App",
+        "--windows-company",
+        "Nyash Tests",
+        "--windows-description",
+        "The probe",
+        "--windows-copyright",
+        "© 2026 nobody",
+    ];
+    let probe = fixture("probe.wasm");
+    let mut args = vec!["bundle", probe.as_str(), "-o", app.as_str()];
+    args.extend(flags);
+    nyash_ok(&args);
+    // The same flags give the same bytes.
+    let again = dir.path("again.exe");
+    args[3] = again.as_str();
+    nyash_ok(&args);
+    assert!(fs::read(&app).unwrap() == fs::read(&again).unwrap());
+
+    let ico = fs::read(fixture("windows/app.ico")).unwrap();
+    let Some(read) = pe_resources(&app) else {
+        return;
+    };
+    assert_eq!(
+        read,
+        format!(
+            "subsystem 3\nfile_version 1.2.3.4\nproduct_version 1.2.3.4\n\
+             string CompanyName = Nyash Tests\nstring FileDescription = The probe\n\
+             string FileVersion = 1.2.3.4\nstring LegalCopyright = © 2026 nobody\n\
+             string ProductName = Probe App\nstring ProductVersion = 1.2.3.4\n\
+             icon_group MAINICON images 1\nicon 16 16 {}\n",
+            sha256_hex(&ico[22..])
+        )
+    );
+
+    // `nyash inspect` shows the same, and `--json` gives every field.
+    let icon_hash = sha256_hex(&ico[22..]);
+    let out = nyash_ok(&["inspect", &app]);
+    assert!(
+        out.stdout.contains(&format!(
+            "  windows    subsystem console, version 1.2.3.4, CompanyName \"Nyash Tests\", FileDescription \"The probe\", LegalCopyright \"© 2026 nobody\", ProductName \"Probe App\", icon {}\n",
+            &icon_hash[..16]
+        )),
+        "{}",
+        out.stdout
+    );
+    let json = nyash_ok(&["inspect", "--json", &app]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["windows"]["version"], "1.2.3.4");
+    assert_eq!(doc["windows"]["subsystem"], "console");
+    assert_eq!(doc["windows"]["icon_sha256"], icon_hash.as_str());
+    assert_eq!(
+        doc["windows"]["strings"][3],
+        serde_json::json!({"name": "LegalCopyright", "value": "© 2026 nobody"})
+    );
+
+    // A PNG becomes a one-image icon; `gui` sets the subsystem to 2.
+    let png_app = dir.path("png.exe");
+    let png = fixture("windows/app.png");
+    nyash_ok(&[
+        "bundle",
+        &probe,
+        "-o",
+        &png_app,
+        "--target",
+        "x86_64-pc-windows-gnu",
+        "--windows-icon",
+        &png,
+        "--windows-subsystem",
+        "gui",
+    ]);
+    let read = pe_resources(&png_app).unwrap();
+    let png_hash = sha256_hex(&fs::read(&png).unwrap());
+    assert_eq!(
+        read,
+        format!("subsystem 2\nicon_group MAINICON images 1\nicon 16 16 {png_hash}\n")
+    );
+
+    let Some(runner) = runner_for("x86_64-pc-windows-gnu") else {
+        skip("wine is not installed");
+        return;
+    };
+    for exec in ["native", "wasm"] {
+        let out = run_on(&runner, &app, &["args", "x"], &[("NYASH_EXEC", exec)]);
+        assert_eq!(out.stdout, "arg[1]=args\narg[2]=x\n", "{exec}: {out:?}");
+    }
+    if !have("osslsigncode") || !have("openssl") {
+        skip("osslsigncode and openssl are needed to sign a Windows bundle");
+        return;
+    }
+    let (key, cert, signed) = (
+        dir.path("key.pem"),
+        dir.path("cert.pem"),
+        dir.path("signed.exe"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let signing = Command::new("osslsigncode")
+        .args([
+            "sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed,
+        ])
+        .output()
+        .unwrap();
+    assert!(signing.status.success(), "{signing:?}");
+    let verified = Command::new("osslsigncode")
+        .args(["verify", "-CAfile", &cert, "-in", &signed])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{verified:?}");
+    assert_eq!(pe_resources(&signed).unwrap(), pe_resources(&app).unwrap());
+    let out = run_on(&runner, &signed, &["args", "signed"], &[]);
+    assert_eq!(out.stdout, "arg[1]=args\narg[2]=signed\n", "{out:?}");
+}
+
+#[test]
+fn bad_windows_flags_get_one_clear_message_and_write_nothing() {
+    let dir = TempDir::new("winbad");
+    let out_path = dir.path("never.exe");
+    let probe = fixture("probe.wasm");
+    let not_icon = write(&dir, "fake.ico", "this is text, not an icon");
+    let win = ["--target", "x86_64-pc-windows-gnu"];
+    for (flags, message) in [
+        (
+            vec!["--windows-version", "1.2.3"],
+            "error: `--windows-version 1.2.3` is not a Windows version\nhint: give four numbers".to_string(),
+        ),
+        (
+            vec!["--windows-version", "1.2.3.70000"],
+            "error: `--windows-version 1.2.3.70000` is not a Windows version\n".to_string(),
+        ),
+        (
+            vec!["--windows-icon", not_icon.as_str()],
+            format!("error: {not_icon} is not a usable icon: it is neither an .ico file nor a PNG\nhint: "),
+        ),
+        (
+            vec!["--windows-icon", "/nonexistent/app.ico"],
+            "error: cannot read the icon /nonexistent/app.ico: No such file or directory".to_string(),
+        ),
+    ] {
+        let mut args = vec!["bundle", probe.as_str(), "-o", out_path.as_str()];
+        args.extend(win);
+        args.extend(flags);
+        let out = nyash(&args);
+        assert_eq!(out.status, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.starts_with(&message), "{args:?}: {}", out.stderr);
+        assert!(!std::path::Path::new(&out_path).exists());
+    }
+    let linux = dir.path("linux");
+    let out = nyash(&[
+        "bundle",
+        &probe,
+        "-o",
+        &linux,
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--windows-version",
+        "1.0.0.0",
+    ]);
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with("error: the --windows-* flags describe a Windows executable, but this bundle is for x86_64-unknown-linux-musl\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!std::path::Path::new(&linux).exists());
+}
+
+#[test]
+fn macos_signatures_carry_the_hardened_runtime_entitlements() {
+    if !launcher_embedded("aarch64-apple-darwin", "no aarch64-apple-darwin launcher is embedded (scripts/build-stubs.sh needs cargo-zigbuild)") {
+        return;
+    }
+    if !have("python3") {
+        skip("python3 is needed to verify Mach-O signatures");
+        return;
+    }
+    let dir = TempDir::new("entitlements");
+    let app = dir.path("app");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &app,
+        "--target",
+        "aarch64-apple-darwin",
+    ]);
+    let verify = |keys: &str| {
+        let out = Command::new("python3")
+            .arg(fixture("macho_verify.py"))
+            .args([app.as_str(), "--entitlements", keys])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ok = verify(
+        "com.apple.security.cs.allow-jit,com.apple.security.cs.allow-unsigned-executable-memory",
+    );
+    assert!(
+        ok.starts_with("ok: ") && ok.contains("7 special slots, blobs in slots [2, 5, 7]"),
+        "{ok}"
+    );
+    // The verifier is not satisfied by any entitlements: a missing key fails.
+    let missing = verify("com.apple.security.cs.allow-jit");
+    assert!(
+        missing.starts_with("FAIL: XML entitlements are"),
+        "{missing}"
+    );
+    // A flipped byte inside the entitlements blob breaks its special slot.
+    let mut bytes = fs::read(&app).unwrap();
+    let at = bytes.windows(9).rposition(|w| w == b"<key>com.").unwrap();
+    bytes[at + 5] ^= 0x20;
+    let damaged = dir.path("damaged");
+    write_exe(&damaged, &bytes);
+    let out = Command::new("python3")
+        .arg(fixture("macho_verify.py"))
+        .arg(&damaged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "FAIL: special slot 5 hash mismatch\n"
+    );
+}

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nyash_runtime::engine::{ARTIFACT_VERSION, PULLEY_TARGET, WASMTIME_VERSION};
+use nyash_runtime::launch_policy::LaunchPolicy;
 use nyash_runtime::payload::{self, Compression, SectionInput, SectionKind};
 use nyash_runtime::policy::{DirGrant, FsPolicy};
 use nyash_runtime::targets::NATIVE_TARGETS;
@@ -28,6 +29,7 @@ use crate::error::{CliError, Result};
 use crate::module_check::{check_module, error_chain};
 use crate::output::write_atomically;
 use crate::stubs::{self, Stub};
+use crate::windows::WindowsResources;
 use crate::{precompile, source};
 
 /// The zstd level for every section: the highest standard level. Output is
@@ -58,6 +60,11 @@ pub struct Request {
     pub fs: FsPolicy,
     /// `--opt`: how Nyash source is compiled.
     pub compile: nyash_compiler::Options,
+    /// `--env`, `--env-file`, `--arg`, `--env-allow` and `--lock`: the launch
+    /// policy stored in the payload.
+    pub launch: LaunchPolicy,
+    /// `--windows-*`: resources written into Windows launchers.
+    pub windows: WindowsResources,
 }
 
 /// Builds the file-system policy from `--dir` values and `--deny-fs` (for
@@ -208,7 +215,22 @@ fn plan(req: &Request) -> Result<Vec<Job>> {
 
 /// Builds the executables described by `req`.
 pub fn bundle(req: &Request) -> Result<Vec<Written>> {
-    let jobs = plan(req)?;
+    let mut jobs = plan(req)?;
+    if !req.windows.is_empty() {
+        if !jobs.iter().any(|j| j.stub.is_windows()) {
+            return Err(CliError::new(format!(
+                "the --windows-* flags describe a Windows executable, but this bundle is for {}",
+                jobs.iter()
+                    .map(|j| j.stub.target.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .hint("add --target x86_64-pc-windows-gnu, or leave the --windows-* flags out"));
+        }
+        for job in jobs.iter_mut().filter(|j| j.stub.is_windows()) {
+            job.stub.bytes = req.windows.apply(&job.stub.bytes)?.into();
+        }
+    }
     let wasm = source::module_with(&req.input, req.compile)?;
 
     let mut distinct: Vec<&str> = Vec::new();
@@ -259,13 +281,14 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         let mut sections = vec![wasm_section.clone()];
         sections.extend(job.natives.iter().map(|t| natives[t.as_str()].clone()));
         sections.push(pulley_section.clone());
-        let payload = payload::encode_with_policy(
+        let payload = payload::encode_with_policies(
             &format!("nyash {}", env!("CARGO_PKG_VERSION")),
             &format!("wasmtime {WASMTIME_VERSION}"),
             ARTIFACT_VERSION,
             &job.stub.target,
             &sections,
             &req.fs,
+            &req.launch,
         );
         let exe = payload::attach(&job.stub.bytes, &payload);
         write_atomically(&job.path, &exe, true)?;

@@ -3,12 +3,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use nyash_runtime::launch_policy::LaunchPolicy;
 use nyash_runtime::payload::{self, Bundle, PayloadError};
 use serde_json::json;
 
 use crate::error::{CliError, Result};
 use crate::output::print_stdout;
-use crate::stubs;
+use crate::{stubs, windows};
 
 /// Prints the contents of the bundle at `path`, as a table or as JSON.
 /// Fails (after printing) when a section's checksum does not match.
@@ -23,17 +24,29 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
         other => CliError::new(format!("{} is damaged: {other}", path.display())),
     })?;
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let stub_platform = std::fs::read(path)
-        .ok()
-        .and_then(|b| stubs::describe_binary(&b[..bundle.location.offset as usize]));
+    let whole = std::fs::read(path).ok();
+    let launcher = whole
+        .as_deref()
+        .map(|b| &b[..(bundle.location.offset as usize).min(b.len())]);
+    let stub_platform = launcher.and_then(stubs::describe_binary);
+    let windows = launcher
+        .filter(|_| bundle.index.stub_target.contains("windows"))
+        .and_then(windows::describe);
     let checks: Vec<bool> = (0..bundle.index.sections.len())
         .map(|i| bundle.stored(i).is_ok())
         .collect();
 
     let text = if as_json {
-        json_text(&bundle, &checks, file_len)
+        json_text(&bundle, &checks, file_len, windows.as_ref())
     } else {
-        table_text(path, &bundle, &checks, file_len, stub_platform)
+        table_text(
+            path,
+            &bundle,
+            &checks,
+            file_len,
+            stub_platform,
+            windows.as_ref(),
+        )
     };
     print_stdout(&text);
     match checks.iter().position(|ok| !ok) {
@@ -50,7 +63,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
+fn json_text(
+    bundle: &Bundle,
+    checks: &[bool],
+    file_len: u64,
+    windows: Option<&windows::Described>,
+) -> String {
     let idx = &bundle.index;
     let sections: Vec<_> = idx
         .sections
@@ -85,6 +103,19 @@ fn json_text(bundle: &Bundle, checks: &[bool], file_len: u64) -> String {
             "guest": d.guest,
             "read_only": d.read_only,
         })).collect::<Vec<_>>(),
+        "env": idx.launch.env.iter().map(|(name, value)| json!({
+            "name": name,
+            "value": value,
+        })).collect::<Vec<_>>(),
+        "args": idx.launch.args,
+        "env_allow": idx.launch.env_allow,
+        "lock": idx.launch.lock,
+        "windows": windows.map(|w| json!({
+            "subsystem": w.subsystem,
+            "version": w.version,
+            "strings": w.strings.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+            "icon_sha256": w.icon_sha256.map(|h| hex(&h)),
+        })),
     });
     serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
 }
@@ -112,30 +143,114 @@ fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
     format!("only {}", list.join(", "))
 }
 
+/// A baked value as `inspect` shows it: as written when that is
+/// unambiguous, else quoted with escapes.
+fn shown(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\\' | '\'' | ',')
+        });
+    if plain {
+        text.to_string()
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// The launch policy's lines of the table.
+fn launch_lines(launch: &LaunchPolicy) -> [String; 4] {
+    let env = if launch.env.is_empty() {
+        "nothing baked".to_string()
+    } else {
+        let list: Vec<String> = launch
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shown(v)))
+            .collect();
+        format!(
+            "{} (defaults: a host value the program may see wins)",
+            list.join(", ")
+        )
+    };
+    let host = match &launch.env_allow {
+        None => "every variable, less NYASH_EXEC and NYASH_TRACE".to_string(),
+        Some(list) if list.is_empty() => "none (--env-allow \"\")".to_string(),
+        Some(list) => format!("only {}", list.join(", ")),
+    };
+    let args = if launch.args.is_empty() {
+        "nothing baked".to_string()
+    } else {
+        let list: Vec<String> = launch.args.iter().map(|a| shown(a)).collect();
+        format!("{} (before the user's)", list.join(" "))
+    };
+    let lock = if launch.lock {
+        "yes: NYASH_EXEC and NYASH_TRACE are ignored"
+    } else {
+        "no: NYASH_EXEC and NYASH_TRACE are obeyed"
+    };
+    [
+        format!("  env        {env}"),
+        format!("  host env   {host}"),
+        format!("  args       {args}"),
+        format!("  locked     {lock}"),
+    ]
+}
+
 fn table_text(
     path: &Path,
     bundle: &Bundle,
     checks: &[bool],
     file_len: u64,
     stub: Option<(String, String)>,
+    windows: Option<&windows::Described>,
 ) -> String {
     let idx = &bundle.index;
     let mut out = String::new();
     let stub = stub.map_or_else(String::new, |(f, m)| format!(" ({f}, {m})"));
     let lines = [
-        format!("{}: nyash bundle, payload format {}", path.display(), idx.format_version),
+        format!(
+            "{}: nyash bundle, payload format {}",
+            path.display(),
+            idx.format_version
+        ),
         format!("  toolchain  {}", idx.toolchain),
-        format!("  engine     {} (artifact version {})", idx.engine, idx.artifact_version),
+        format!(
+            "  engine     {} (artifact version {})",
+            idx.engine, idx.artifact_version
+        ),
         format!("  launcher   {}{stub}", idx.stub_target),
         format!(
             "  file       {file_len} bytes; payload {} bytes at offset {}",
             bundle.location.len, bundle.location.offset
         ),
         format!("  files      {}", dirs_text(&idx.fs)),
+    ];
+    let tail = [
         String::new(),
         "  KIND    TARGET                       TIER      COMP      STORED        RAW  SHA-256          CHECK".to_string(),
     ];
-    for line in lines {
+    let windows_line = windows.map(|w| {
+        let mut parts = vec![format!("subsystem {}", w.subsystem)];
+        if let Some(v) = &w.version {
+            parts.push(format!("version {v}"));
+        }
+        parts.extend(
+            w.strings
+                .iter()
+                .filter(|(k, _)| !k.ends_with("Version"))
+                .map(|(k, v)| format!("{k} {}", shown(v))),
+        );
+        if let Some(h) = &w.icon_sha256 {
+            parts.push(format!("icon {}", &hex(h)[..16]));
+        }
+        format!("  windows    {}", parts.join(", "))
+    });
+    for line in lines
+        .into_iter()
+        .chain(launch_lines(&idx.launch))
+        .chain(windows_line)
+        .chain(tail)
+    {
         out.push_str(&line);
         out.push('\n');
     }

@@ -15,6 +15,7 @@ mod files;
 mod fmt;
 mod input;
 mod inspect;
+mod launch;
 mod lsp;
 mod module_check;
 mod output;
@@ -26,6 +27,7 @@ mod source;
 mod stubs;
 mod test_runner;
 mod watch;
+mod windows;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +113,10 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        #[command(flatten)]
+        launch: launch::LaunchArgs,
+        #[command(flatten)]
+        windows: Box<windows::WindowsArgs>,
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,
@@ -137,6 +143,8 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        #[command(flatten)]
+        launch: launch::LaunchArgs,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -226,6 +234,7 @@ fn main() -> ExitCode {
         file,
         dirs,
         deny_fs,
+        launch,
         args,
         check_memory,
         compile,
@@ -240,7 +249,10 @@ fn main() -> ExitCode {
             },
             optimize: compile.optimize(),
         };
-        return match run::run(&file, args, &dirs, deny_fs, options) {
+        return match launch
+            .policy()
+            .and_then(|launch| run::run(&file, args, &dirs, deny_fs, &launch, options))
+        {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -360,6 +372,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             dirs,
             deny_fs,
             compile,
+            launch,
+            windows,
             ..
         } => {
             let destination = match (output, out_dir) {
@@ -375,6 +389,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 stub,
                 fs: bundle::fs_policy(&dirs, deny_fs)?,
                 compile: compile.options(),
+                launch: launch.policy()?,
+                windows: windows.resources()?,
             })?;
             for w in written {
                 eprintln!(

@@ -9,6 +9,7 @@ use std::path::Path;
 use nyash_compiler::Options;
 use nyash_runtime::engine::{self, Target};
 use nyash_runtime::exit;
+use nyash_runtime::launch_policy::LaunchPolicy;
 use nyash_runtime::wasi::{self, HostState};
 use wasmtime::{Engine, Module};
 
@@ -18,12 +19,15 @@ use crate::module_check::error_chain;
 use crate::source;
 
 /// Runs `path` with `args` under the file-system policy of `--dir` and
-/// `--deny-fs`, compiled with `options`; returns the program's exit status.
+/// `--deny-fs` and the launch policy `launch` (baked environment and
+/// arguments, as a bundle would carry them), compiled with `options`; returns
+/// the program's exit status.
 pub fn run(
     path: &Path,
     args: Vec<OsString>,
     dirs: &[String],
     deny_fs: bool,
+    launch: &LaunchPolicy,
     options: Options,
 ) -> Result<i32> {
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
@@ -47,7 +51,8 @@ pub fn run(
     })?;
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
-    let host = HostState::new(argv, wasi::program_env())
+    let argv = wasi::program_args(launch, argv);
+    let host = HostState::new(argv, wasi::program_env(launch))
         .with_policy(&policy)
         .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
     run_host(&engine, &module, host, path)
@@ -63,7 +68,7 @@ pub fn host_engine() -> Result<Engine> {
 /// the environment a bundle gives and the default file-system policy; returns its exit
 /// status. A trap is reported as a bundle reports it, with status 1.
 pub fn execute(engine: &Engine, module: &Module, argv: Vec<OsString>, path: &Path) -> Result<i32> {
-    let host = HostState::new(argv, wasi::program_env());
+    let host = HostState::new(argv, wasi::program_env(&LaunchPolicy::default()));
     run_host(engine, module, host, path)
 }
 

@@ -3,6 +3,8 @@
 //! * [`engine`]: the one wasmtime configuration used to compile and to load
 //!   every bundle section, and the one function that builds engines from it;
 //! * [`exit`]: how a run's end becomes the process's exit status;
+//! * [`launch_policy`]: the baked environment and arguments, the host
+//!   variables a program sees, and the launcher lock;
 //! * [`payload`]: the bundle payload format, written by the bundler and read
 //!   by the stub;
 //! * [`policy`]: the file-system policy (`--dir` mappings) a bundle carries;
@@ -19,6 +21,7 @@ include!(concat!(env!("OUT_DIR"), "/wasmtime_version.rs"));
 
 pub mod engine;
 pub mod exit;
+pub mod launch_policy;
 pub mod payload;
 pub mod policy;
 pub mod targets;

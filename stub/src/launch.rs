@@ -32,12 +32,19 @@ impl Failure {
 
 /// Runs the bundled program and returns its exit status.
 pub fn launch() -> Result<i32, Failure> {
-    let opts = Options::from_env().map_err(|m| Failure::new(m, &[]))?;
-    trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
+    // A bad `NYASH_EXEC` is reported only once the payload says the bundle is
+    // not locked: a locked bundle ignores the variable altogether.
+    let from_env = Options::from_env();
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
     let mut bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
     bundle.verify_all().map_err(|e| payload_failure(&path, e))?;
+    let opts = if bundle.index.launch.lock {
+        Options::locked()
+    } else {
+        from_env.map_err(|m| Failure::new(m, &[]))?
+    };
+    trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
     trace!(
         opts,
         "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums verified in {:.3} ms",
@@ -52,8 +59,10 @@ pub fn launch() -> Result<i32, Failure> {
 
     let (engine, module) = choose(&opts, &bundle)?;
     let policy = std::mem::take(&mut bundle.index.fs);
+    let launch = std::mem::take(&mut bundle.index.launch);
     drop(bundle);
-    let host = HostState::new(std::env::args_os().collect(), wasi::program_env())
+    let args = wasi::program_args(&launch, std::env::args_os().collect());
+    let host = HostState::new(args, wasi::program_env(&launch))
         .with_policy(&policy)
         .map_err(|m| {
             Failure::new(

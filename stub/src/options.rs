@@ -1,4 +1,4 @@
-//! The launcher's two environment variables.
+//! The launcher's two environment variables, which a locked bundle ignores.
 
 /// Which execution path the launcher may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +20,15 @@ pub struct Options {
 }
 
 impl Options {
+    /// The settings of a locked bundle (`nyash bundle --lock`): the
+    /// automatic path and no trace, whatever the environment says.
+    pub fn locked() -> Options {
+        Options {
+            trace: false,
+            exec: Exec::Auto,
+        }
+    }
+
     /// Reads `NYASH_TRACE` and `NYASH_EXEC`.
     pub fn from_env() -> Result<Options, String> {
         let trace = std::env::var_os("NYASH_TRACE")

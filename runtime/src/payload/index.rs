@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
+use crate::launch_policy::LaunchPolicy;
 use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
 
 const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
@@ -121,6 +122,9 @@ pub struct Index {
     /// The file-system policy (`--dir`, `--deny-fs`; format version 2 on;
     /// the default for version 1).
     pub fs: FsPolicy,
+    /// The launch policy (`--env`, `--arg`, `--env-allow`, `--lock`; format
+    /// version 3 on; the default before).
+    pub launch: LaunchPolicy,
 }
 
 /// A section to be written: its description and its stored bytes.
@@ -164,11 +168,8 @@ pub fn encode(
     )
 }
 
-/// Encodes a payload: section data, index (with the file-system policy) and
-/// trailer.
-///
-/// The output depends only on the arguments, so bundles are reproducible.
-/// The mappings must have passed [`DirGrant::check_list`].
+/// Encodes a payload with the default launch policy; see
+/// [`encode_with_policies`].
 pub fn encode_with_policy(
     toolchain: &str,
     engine: &str,
@@ -176,6 +177,33 @@ pub fn encode_with_policy(
     stub_target: &str,
     sections: &[SectionInput],
     policy: &FsPolicy,
+) -> Vec<u8> {
+    let launch = LaunchPolicy::default();
+    encode_with_policies(
+        toolchain,
+        engine,
+        artifact_version,
+        stub_target,
+        sections,
+        policy,
+        &launch,
+    )
+}
+
+/// Encodes a payload: section data, index (with the file-system and launch
+/// policies) and trailer.
+///
+/// The output depends only on the arguments, so bundles are reproducible.
+/// The mappings must have passed [`DirGrant::check_list`], and `launch`
+/// [`LaunchPolicy::check`].
+pub fn encode_with_policies(
+    toolchain: &str,
+    engine: &str,
+    artifact_version: &str,
+    stub_target: &str,
+    sections: &[SectionInput],
+    policy: &FsPolicy,
+    launch: &LaunchPolicy,
 ) -> Vec<u8> {
     let mut out = Vec::new();
     let mut entries = Vec::new();
@@ -222,6 +250,7 @@ pub fn encode_with_policy(
         put_str(&mut index, &d.host);
         put_str(&mut index, &d.guest);
     }
+    put_launch_policy(&mut index, launch);
 
     let index_off = out.len() as u64;
     out.extend_from_slice(&index);
@@ -362,6 +391,11 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             fs.dirs.push(grant);
         }
     }
+    let launch = if version >= 3 {
+        read_launch_policy(&mut r)?
+    } else {
+        LaunchPolicy::default()
+    };
     if !r.is_empty() {
         return Err(PayloadError::Corrupt(
             "the section index has trailing bytes".into(),
@@ -369,6 +403,7 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
     }
     Ok(Index {
         fs,
+        launch,
         format_version: version,
         toolchain,
         engine,
@@ -376,6 +411,76 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         stub_target,
         sections,
     })
+}
+
+// The launch-policy record (format version 3), after the file-system policy:
+//   flags: u8 (bit 0 `--lock`, bit 1 an allow list follows)
+//   env_count: u16, then env_count × (key: str, value: str)
+//   arg_count: u16, then arg_count × str
+//   [allow_count: u16, then allow_count × str]   (bit 1 only)
+
+const LAUNCH_LOCK: u8 = 1;
+const LAUNCH_ALLOW_LIST: u8 = 2;
+
+fn put_launch_policy(index: &mut Vec<u8>, launch: &LaunchPolicy) {
+    let mut flags = 0;
+    if launch.lock {
+        flags |= LAUNCH_LOCK;
+    }
+    if launch.env_allow.is_some() {
+        flags |= LAUNCH_ALLOW_LIST;
+    }
+    index.push(flags);
+    let count = |n: usize| {
+        u16::try_from(n)
+            .expect("at most MAX_LAUNCH_ITEMS")
+            .to_le_bytes()
+    };
+    index.extend_from_slice(&count(launch.env.len()));
+    for (k, v) in &launch.env {
+        put_str(index, k);
+        put_str(index, v);
+    }
+    index.extend_from_slice(&count(launch.args.len()));
+    for a in &launch.args {
+        put_str(index, a);
+    }
+    if let Some(allow) = &launch.env_allow {
+        index.extend_from_slice(&count(allow.len()));
+        for name in allow {
+            put_str(index, name);
+        }
+    }
+}
+
+fn read_launch_policy(r: &mut Reader) -> Result<LaunchPolicy, PayloadError> {
+    let flags = r.u8()?;
+    if flags & !(LAUNCH_LOCK | LAUNCH_ALLOW_LIST) != 0 {
+        return Err(PayloadError::Corrupt("unknown launch policy flags".into()));
+    }
+    let mut launch = LaunchPolicy {
+        lock: flags & LAUNCH_LOCK != 0,
+        ..LaunchPolicy::default()
+    };
+    for _ in 0..r.u16()? {
+        let key = r.string()?;
+        let value = r.string()?;
+        launch.env.push((key, value));
+    }
+    for _ in 0..r.u16()? {
+        launch.args.push(r.string()?);
+    }
+    if flags & LAUNCH_ALLOW_LIST != 0 {
+        let mut allow = Vec::new();
+        for _ in 0..r.u16()? {
+            allow.push(r.string()?);
+        }
+        launch.env_allow = Some(allow);
+    }
+    launch
+        .check()
+        .map_err(|e| PayloadError::Corrupt(format!("the launch policy is malformed: {e}")))?;
+    Ok(launch)
 }
 
 fn pad_to(out: &mut Vec<u8>, align: usize) {
@@ -552,26 +657,64 @@ mod tests {
         assert_eq!(parse(&payload).unwrap().fs, deny);
     }
 
-    /// A version 1 payload (no policy at the end of the index) still reads,
-    /// with the default policy.
+    /// `sample()` rewritten as an older format version: its index less the
+    /// last `cut` bytes, under a trailer with `version`.
+    fn older(version: u32, cut: usize) -> Vec<u8> {
+        let new = sample();
+        let trailer = new.len() - TRAILER_LEN;
+        let index_off = u64::from_le_bytes(new[trailer + 16..][..8].try_into().unwrap()) as usize;
+        let index = &new[index_off..trailer - cut];
+        let mut old = new[..index_off].to_vec();
+        old.extend_from_slice(index);
+        old.extend_from_slice(TRAILER_MAGIC);
+        old.extend_from_slice(&version.to_le_bytes());
+        old.extend_from_slice(&0u32.to_le_bytes());
+        old.extend_from_slice(&(index_off as u64).to_le_bytes());
+        old.extend_from_slice(&(index.len() as u64).to_le_bytes());
+        old.extend_from_slice(&sha256(index));
+        old
+    }
+
+    /// Version 1 and 2 payloads (without the policies at the end of the
+    /// index that later versions added) still read, with the defaults.
     #[test]
-    fn version_1_payloads_still_read() {
-        let v2 = sample();
-        let trailer = v2.len() - TRAILER_LEN;
-        let index_off = u64::from_le_bytes(v2[trailer + 16..][..8].try_into().unwrap()) as usize;
-        let index = &v2[index_off..trailer - 3];
-        let mut v1 = v2[..index_off].to_vec();
-        v1.extend_from_slice(index);
-        v1.extend_from_slice(TRAILER_MAGIC);
-        v1.extend_from_slice(&1u32.to_le_bytes());
-        v1.extend_from_slice(&0u32.to_le_bytes());
-        v1.extend_from_slice(&(index_off as u64).to_le_bytes());
-        v1.extend_from_slice(&(index.len() as u64).to_le_bytes());
-        v1.extend_from_slice(&sha256(index));
-        let parsed = parse(&v1).unwrap();
-        assert_eq!(parsed.format_version, 1);
-        assert_eq!(parsed.sections.len(), 2);
-        assert!(parsed.fs.is_default());
+    fn older_payloads_still_read() {
+        // The default launch record is 5 bytes; the default fs policy 3 more.
+        for (version, cut) in [(1, 8), (2, 5)] {
+            let parsed = parse(&older(version, cut)).unwrap();
+            assert_eq!(parsed.format_version, version);
+            assert_eq!(parsed.sections.len(), 2);
+            assert!(parsed.fs.is_default());
+            assert!(parsed.launch.is_default());
+        }
+        // A version 2 reader's view of a version 3 index: five bytes too many.
+        assert!(matches!(
+            parse(&older(2, 0)),
+            Err(PayloadError::Corrupt(m)) if m.contains("trailing bytes")
+        ));
+    }
+
+    #[test]
+    fn launch_policies_round_trip() {
+        let launch = LaunchPolicy {
+            env: vec![
+                ("MODE".into(), "baked".into()),
+                ("EMPTY".into(), String::new()),
+            ],
+            args: vec!["--first".into(), "two words".into()],
+            env_allow: Some(vec!["HOME".into(), "LC_*".into()]),
+            lock: true,
+        };
+        let payload = encode_with_policies("t", "e", "v", "s", &[], &FsPolicy::default(), &launch);
+        assert_eq!(parse(&payload).unwrap().launch, launch);
+        let none_allowed = LaunchPolicy {
+            env_allow: Some(Vec::new()),
+            ..LaunchPolicy::default()
+        };
+        let payload =
+            encode_with_policies("t", "e", "v", "s", &[], &FsPolicy::default(), &none_allowed);
+        assert_eq!(parse(&payload).unwrap().launch, none_allowed);
+        assert!(parse(&sample()).unwrap().launch.is_default());
     }
 
     #[test]

@@ -34,12 +34,14 @@ pub mod roundtrip;
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
 pub use index::{
-    encode, encode_with_policy, parse, Compression, Index, Section, SectionInput, SectionKind,
+    encode, encode_with_policies, encode_with_policy, parse, Compression, Index, Section,
+    SectionInput, SectionKind,
 };
 
 /// The payload format version this build writes. Version 2 added the
-/// file-system policy (`--dir` mappings) at the end of the index.
-pub const FORMAT_VERSION: u32 = 2;
+/// file-system policy (`--dir` mappings) at the end of the index; version 3
+/// the launch policy (`--env`, `--arg`, `--env-allow`, `--lock`) after it.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest payload format version this build still reads (for
 /// `nyash inspect`; a launcher only ever carries its own version).

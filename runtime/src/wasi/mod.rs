@@ -30,6 +30,7 @@ use std::time::Instant;
 
 use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
 
+use crate::launch_policy::LaunchPolicy;
 use crate::policy::FsPolicy;
 
 pub use calls::MODULE;
@@ -37,12 +38,17 @@ pub use calls::MODULE;
 /// The launcher's own environment variables, which the program never sees.
 pub const LAUNCHER_VARIABLES: [&str; 2] = ["NYASH_EXEC", "NYASH_TRACE"];
 
-/// The environment of this process as the program should see it: all of it,
-/// in order, except [`LAUNCHER_VARIABLES`].
-pub fn program_env() -> Vec<(OsString, OsString)> {
-    std::env::vars_os()
-        .filter(|(k, _)| !LAUNCHER_VARIABLES.iter().any(|v| k == v))
-        .collect()
+/// The environment of this process as the program should see it under
+/// `policy`: the host variables it allows, in order, except
+/// [`LAUNCHER_VARIABLES`], then the baked ones the host does not give.
+pub fn program_env(policy: &LaunchPolicy) -> Vec<(OsString, OsString)> {
+    policy.program_env(std::env::vars_os(), &LAUNCHER_VARIABLES)
+}
+
+/// The arguments of this process as the program should see it under
+/// `policy`: its name, the baked arguments, then the user's.
+pub fn program_args(policy: &LaunchPolicy, argv: Vec<OsString>) -> Vec<OsString> {
+    policy.program_args(argv)
 }
 
 /// Everything a running program can see of the host.
