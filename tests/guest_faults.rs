@@ -3,7 +3,7 @@
 //! on stderr (located in the Nyash source where the language gives a location), a non-zero
 //! status and the output printed before it, on native code and on Pulley alike, without a
 //! launcher panic or backtrace. Structures nested a million levels deep are freed without
-//! overflowing the stack, on all three paths. And one bundle launched 100 times at once runs
+//! overflowing the stack, and compared with `==` likewise, on all three paths. And one bundle launched 100 times at once runs
 //! correctly every time.
 
 mod support;
@@ -230,6 +230,26 @@ print(\"instances freed\")
         );
         assert_eq!(out.status, 0, "{exec}: {out:?}");
         assert_eq!(out.stderr, "", "{exec}");
+    }
+}
+
+#[test]
+fn arrays_nested_a_million_deep_compare_without_recursion() {
+    // `==` on nested arrays used to recurse once per level and overflowed the runtime's
+    // stack, losing the earlier output.
+    let source = format!(
+        "{NEST}print(\"start\")
+local a = nest(1000000)
+local b = nest(1000000)
+print(a == b)
+b.get(0).push(1)
+print(a == b)
+print(a != b)
+"
+    );
+    for (exec, out) in on_all_three("deep-equal", &source) {
+        assert_eq!(out.stdout, "start\ntrue\nfalse\ntrue\n", "{exec}: {}", out.stderr);
+        assert_eq!(out.status, 0, "{exec}: {out:?}");
     }
 }
 

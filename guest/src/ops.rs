@@ -211,11 +211,10 @@ pub fn equals(a: &Val, b: &Val) -> bool {
                     object::payload::<String>(pa) == object::payload::<String>(pb)
                 },
                 KIND_ARRAY => unsafe {
-                    let (x, y) = (
+                    arrays_equal(
                         object::payload::<Vec<Val>>(pa),
                         object::payload::<Vec<Val>>(pb),
-                    );
-                    x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equals(p, q))
+                    )
                 },
                 object::KIND_NATIVE => unsafe {
                     crate::native::equals(
@@ -228,6 +227,33 @@ pub fn equals(a: &Val, b: &Val) -> bool {
         }
         _ => false,
     }
+}
+
+/// The items of `v` when it is an ArrayBox.
+fn array_items<'a>(v: &Val) -> Option<&'a [Val]> {
+    let p = v.ptr()?;
+    // SAFETY: `v` holds a reference, so `p` is live; the kind says what the payload is.
+    unsafe { (object::kind(p) == KIND_ARRAY).then(|| object::payload::<Vec<Val>>(p).as_slice()) }
+}
+
+/// Element-wise equality of two arrays. Nested arrays go on a work list instead of the
+/// stack, so arrays nested a million deep compare without overflowing it. Comparing has no
+/// effects, so the order of the comparisons does not matter.
+fn arrays_equal(x: &[Val], y: &[Val]) -> bool {
+    let mut work: Vec<(&[Val], &[Val])> = alloc::vec![(x, y)];
+    while let Some((x, y)) = work.pop() {
+        if x.len() != y.len() {
+            return false;
+        }
+        for (p, q) in x.iter().zip(y) {
+            match (array_items(p), array_items(q)) {
+                (Some(a), Some(b)) if p.bits != q.bits => work.push((a, b)),
+                _ if !equals(p, q) => return false,
+                _ => {}
+            }
+        }
+    }
+    true
 }
 
 /// The ArrayBox `sort()` order: numbers numerically, otherwise by display text.
