@@ -248,7 +248,11 @@ print(a != b)
 "
     );
     for (exec, out) in on_all_three("deep-equal", &source) {
-        assert_eq!(out.stdout, "start\ntrue\nfalse\ntrue\n", "{exec}: {}", out.stderr);
+        assert_eq!(
+            out.stdout, "start\ntrue\nfalse\ntrue\n",
+            "{exec}: {}",
+            out.stderr
+        );
         assert_eq!(out.status, 0, "{exec}: {out:?}");
     }
 }
