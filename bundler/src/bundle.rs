@@ -56,6 +56,8 @@ pub struct Request {
     pub stub: Option<PathBuf>,
     /// `--dir` and `--deny-fs`: the file-system policy stored in the payload.
     pub fs: FsPolicy,
+    /// `--include`: the files to embed, listed and checked (`include.rs`).
+    pub include: Vec<crate::include::Included>,
 }
 
 /// Builds the file-system policy from `--dir` values and `--deny-fs` (for
@@ -207,6 +209,9 @@ fn plan(req: &Request) -> Result<Vec<Job>> {
 /// Builds the executables described by `req`.
 pub fn bundle(req: &Request) -> Result<Vec<Written>> {
     let jobs = plan(req)?;
+    // Read and compress the embedded files first, so a file that cannot be read
+    // stops the command before any compilation, and nothing is written.
+    let assets = crate::include::embed(&req.include)?;
     let wasm = source::module_for(&req.input)?;
 
     let mut distinct: Vec<&str> = Vec::new();
@@ -257,13 +262,21 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         let mut sections = vec![wasm_section.clone()];
         sections.extend(job.natives.iter().map(|t| natives[t.as_str()].clone()));
         sections.push(pulley_section.clone());
-        let payload = payload::encode_with_policy(
+        let table = match &assets {
+            Some((section, table)) => {
+                sections.push(section.clone());
+                table.as_slice()
+            }
+            None => &[],
+        };
+        let payload = payload::encode_with_assets(
             &format!("nyash {}", env!("CARGO_PKG_VERSION")),
             &format!("wasmtime {WASMTIME_VERSION}"),
             ARTIFACT_VERSION,
             &job.stub.target,
             &sections,
             &req.fs,
+            table,
         );
         let exe = payload::attach(&job.stub.bytes, &payload);
         write_atomically(&job.path, &exe, true)?;

@@ -13,6 +13,7 @@ mod check;
 mod error;
 mod files;
 mod fmt;
+mod include;
 mod input;
 mod inspect;
 mod lsp;
@@ -85,6 +86,10 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        /// Embed this file or directory (repeatable), read-only, at /app/NAME, where
+        /// NAME is its last path component (`--include assets/` gives /app/assets).
+        #[arg(long = "include", value_name = "PATH")]
+        include: Vec<PathBuf>,
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,
@@ -107,6 +112,10 @@ enum Command {
         /// Give the program no directory at all.
         #[arg(long, conflicts_with = "dirs")]
         deny_fs: bool,
+        /// Show this file or directory to the program, read-only, at /app/NAME, as
+        /// `nyash bundle --include` embeds it.
+        #[arg(long = "include", value_name = "PATH")]
+        include: Vec<PathBuf>,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -194,6 +203,7 @@ fn main() -> ExitCode {
         file,
         dirs,
         deny_fs,
+        include,
         args,
         check_memory,
         ..
@@ -204,7 +214,7 @@ fn main() -> ExitCode {
         } else {
             GuestRuntime::Standard
         };
-        return match run::run(&file, args, &dirs, deny_fs, guest) {
+        return match run::run(&file, args, &dirs, deny_fs, &include, guest) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -319,8 +329,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             stub,
             dirs,
             deny_fs,
+            include,
             ..
         } => {
+            let fs = bundle::fs_policy(&dirs, deny_fs)?;
+            let include = include::collect(&include, &fs)?;
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
                 (Some(file), None) => bundle::Destination::File(file),
@@ -332,7 +345,8 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 targets,
                 platform,
                 stub,
-                fs: bundle::fs_policy(&dirs, deny_fs)?,
+                fs,
+                include,
             })?;
             for w in written {
                 eprintln!(

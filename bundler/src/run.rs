@@ -4,7 +4,7 @@
 //! errors and exit status match what the bundled executable does.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nyash_compiler::GuestRuntime;
 use nyash_runtime::engine::{self, Target};
@@ -18,15 +18,18 @@ use crate::module_check::error_chain;
 use crate::source;
 
 /// Runs `path` with `args` under the file-system policy of `--dir` and
-/// `--deny-fs`, linked with the `guest` runtime; returns the program's exit status.
+/// `--deny-fs`, with the files of `--include` under `/app`, linked with the
+/// `guest` runtime; returns the program's exit status.
 pub fn run(
     path: &Path,
     args: Vec<OsString>,
     dirs: &[String],
     deny_fs: bool,
+    include: &[PathBuf],
     guest: GuestRuntime,
 ) -> Result<i32> {
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
+    let included = crate::include::collect(include, &policy)?;
     let wasm = source::module_with(path, guest)?;
     let engine = host_engine()?;
     let compile = || Module::new(&engine, &wasm);
@@ -47,9 +50,12 @@ pub fn run(
     })?;
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
-    let host = HostState::new(argv, wasi::program_env())
+    let mut host = HostState::new(argv, wasi::program_env())
         .with_policy(&policy)
         .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
+    if !included.is_empty() {
+        host = host.with_assets(wasi::Assets::from_host(crate::include::host_tree(included)));
+    }
     run_host(&engine, &module, host, path)
 }
 

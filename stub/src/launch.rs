@@ -37,10 +37,13 @@ pub fn launch() -> Result<i32, Failure> {
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
     let mut bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
-    bundle.verify_all().map_err(|e| payload_failure(&path, e))?;
+    // The embedded files are checked one at a time, when the program opens each.
+    bundle
+        .verify_code()
+        .map_err(|e| payload_failure(&path, e))?;
     trace!(
         opts,
-        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums verified in {:.3} ms",
+        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums of the code verified in {:.3} ms",
         bundle.location.len,
         bundle.location.offset,
         if bundle.location.via_locator { "end-of-file locator" } else { "ELF section table" },
@@ -52,8 +55,9 @@ pub fn launch() -> Result<i32, Failure> {
 
     let (engine, module) = choose(&opts, &bundle)?;
     let policy = std::mem::take(&mut bundle.index.fs);
+    let assets = embedded_files(&mut bundle);
     drop(bundle);
-    let host = HostState::new(std::env::args_os().collect(), wasi::program_env())
+    let mut host = HostState::new(std::env::args_os().collect(), wasi::program_env())
         .with_policy(&policy)
         .map_err(|m| {
             Failure::new(
@@ -61,6 +65,13 @@ pub fn launch() -> Result<i32, Failure> {
                 &["the bundle was made with `nyash bundle --dir`; run it where that directory exists"],
             )
         })?;
+    if let Some((count, assets)) = assets {
+        trace!(
+            opts,
+            "embedded files: {count} entries under /app, each checked when opened"
+        );
+        host = host.with_assets(assets);
+    }
     let linked = Instant::now();
     let ready = wasi::instantiate(&engine, &module, host);
     trace!(
@@ -76,6 +87,20 @@ pub fn launch() -> Result<i32, Failure> {
             &["rebuild it with `nyash bundle` from the same nyash release"],
         )
     })
+}
+
+/// The bundle's embedded files, served from the payload bytes, which move
+/// into the tree (no copy).
+fn embedded_files(bundle: &mut Bundle) -> Option<(usize, wasi::Assets)> {
+    let i = bundle.index.assets_section()?;
+    let section = &bundle.index.sections[i];
+    let range = section.offset as usize..(section.offset + section.stored_len) as usize;
+    let table = std::mem::take(&mut bundle.index.assets);
+    let bytes = std::sync::Arc::new(std::mem::take(&mut bundle.bytes));
+    Some((
+        table.len(),
+        wasi::Assets::from_payload(&table, bytes, range),
+    ))
 }
 
 fn ms(since: Instant) -> f64 {

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::assets::{check_table, AssetEntry, AssetFile};
 use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
 use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
 
@@ -25,6 +26,9 @@ pub enum SectionKind {
     Native,
     /// A wasmtime artifact of Pulley bytecode: the portable fallback.
     Pulley,
+    /// The embedded files (`--include`; format version 3 on): each file's
+    /// stored bytes back to back, described by [`Index::assets`].
+    Assets,
 }
 
 impl SectionKind {
@@ -33,6 +37,7 @@ impl SectionKind {
             SectionKind::Wasm => 0,
             SectionKind::Native => 1,
             SectionKind::Pulley => 2,
+            SectionKind::Assets => 3,
         }
     }
 
@@ -41,6 +46,7 @@ impl SectionKind {
             0 => SectionKind::Wasm,
             1 => SectionKind::Native,
             2 => SectionKind::Pulley,
+            3 => SectionKind::Assets,
             _ => return None,
         })
     }
@@ -51,6 +57,7 @@ impl SectionKind {
             SectionKind::Wasm => "wasm",
             SectionKind::Native => "native",
             SectionKind::Pulley => "pulley",
+            SectionKind::Assets => "assets",
         }
     }
 }
@@ -121,6 +128,18 @@ pub struct Index {
     /// The file-system policy (`--dir`, `--deny-fs`; format version 2 on;
     /// the default for version 1).
     pub fs: FsPolicy,
+    /// The embedded files and directories, sorted by path (format version 3
+    /// on; empty before). Their bytes are in the one `assets` section.
+    pub assets: Vec<AssetEntry>,
+}
+
+impl Index {
+    /// The position of the `assets` section, if the bundle embeds files.
+    pub fn assets_section(&self) -> Option<usize> {
+        self.sections
+            .iter()
+            .position(|s| s.kind == SectionKind::Assets)
+    }
 }
 
 /// A section to be written: its description and its stored bytes.
@@ -164,11 +183,7 @@ pub fn encode(
     )
 }
 
-/// Encodes a payload: section data, index (with the file-system policy) and
-/// trailer.
-///
-/// The output depends only on the arguments, so bundles are reproducible.
-/// The mappings must have passed [`DirGrant::check_list`].
+/// Encodes a payload with no embedded files; see [`encode_with_assets`].
 pub fn encode_with_policy(
     toolchain: &str,
     engine: &str,
@@ -176,6 +191,34 @@ pub fn encode_with_policy(
     stub_target: &str,
     sections: &[SectionInput],
     policy: &FsPolicy,
+) -> Vec<u8> {
+    encode_with_assets(
+        toolchain,
+        engine,
+        artifact_version,
+        stub_target,
+        sections,
+        policy,
+        &[],
+    )
+}
+
+/// Encodes a payload: section data, index (with the file-system policy and
+/// the table of embedded files) and trailer.
+///
+/// The output depends only on the arguments, so bundles are reproducible.
+/// The mappings must have passed [`DirGrant::check_list`]; a non-empty
+/// `assets` table must come with exactly one section of kind
+/// [`SectionKind::Assets`] holding the bytes it describes
+/// (`payload::assets::layout`).
+pub fn encode_with_assets(
+    toolchain: &str,
+    engine: &str,
+    artifact_version: &str,
+    stub_target: &str,
+    sections: &[SectionInput],
+    policy: &FsPolicy,
+    assets: &[AssetEntry],
 ) -> Vec<u8> {
     let mut out = Vec::new();
     let mut entries = Vec::new();
@@ -222,6 +265,7 @@ pub fn encode_with_policy(
         put_str(&mut index, &d.host);
         put_str(&mut index, &d.guest);
     }
+    put_assets(&mut index, assets);
 
     let index_off = out.len() as u64;
     out.extend_from_slice(&index);
@@ -362,13 +406,32 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             fs.dirs.push(grant);
         }
     }
+    let assets = if version >= 3 {
+        read_assets(&mut r)?
+    } else {
+        Vec::new()
+    };
     if !r.is_empty() {
         return Err(PayloadError::Corrupt(
             "the section index has trailing bytes".into(),
         ));
     }
+    let mut asset_sections = sections.iter().filter(|s| s.kind == SectionKind::Assets);
+    let section_len = asset_sections.next().map(|s| s.stored_len);
+    if asset_sections.next().is_some()
+        || (section_len.is_some() && assets.is_empty())
+        || sections
+            .iter()
+            .any(|s| s.kind == SectionKind::Assets && s.compression != Compression::None)
+    {
+        return Err(PayloadError::Corrupt(
+            "the asset section does not match the asset table".into(),
+        ));
+    }
+    check_table(&assets, section_len)?;
     Ok(Index {
         fs,
+        assets,
         format_version: version,
         toolchain,
         engine,
@@ -376,6 +439,62 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
         stub_target,
         sections,
     })
+}
+
+// The asset block, the last part of the index (format version 3 on):
+//   count:u32, then per entry  kind:u8 (0 directory, 1 file)  path:str
+//   and for a file  compression:u8 (0 none, 1 zstd)  offset:u64
+//   stored_len:u64  raw_len:u64  sha256:[32]
+fn put_assets(index: &mut Vec<u8>, assets: &[AssetEntry]) {
+    index.extend_from_slice(&(assets.len() as u32).to_le_bytes());
+    for e in assets {
+        index.push(e.file.is_some() as u8);
+        put_str(index, &e.path);
+        if let Some(f) = &e.file {
+            index.push(f.zstd as u8);
+            for n in [f.offset, f.stored_len, f.raw_len] {
+                index.extend_from_slice(&n.to_le_bytes());
+            }
+            index.extend_from_slice(&f.sha256);
+        }
+    }
+}
+
+fn read_assets(r: &mut Reader<'_>) -> Result<Vec<AssetEntry>, PayloadError> {
+    let count = r.u32()? as usize;
+    if count > super::assets::MAX_ASSET_ENTRIES {
+        return Err(PayloadError::Corrupt(format!(
+            "the index lists {count} embedded files, more than {}",
+            super::assets::MAX_ASSET_ENTRIES
+        )));
+    }
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let is_file = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(PayloadError::Corrupt("unknown embedded file kind".into())),
+        };
+        let path = r.string()?;
+        let file = if is_file {
+            let zstd = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(PayloadError::Corrupt("unknown compression".into())),
+            };
+            Some(AssetFile {
+                zstd,
+                offset: r.u64()?,
+                stored_len: r.u64()?,
+                raw_len: r.u64()?,
+                sha256: r.bytes(32)?,
+            })
+        } else {
+            None
+        };
+        out.push(AssetEntry { path, file });
+    }
+    Ok(out)
 }
 
 fn pad_to(out: &mut Vec<u8>, align: usize) {
@@ -552,26 +671,90 @@ mod tests {
         assert_eq!(parse(&payload).unwrap().fs, deny);
     }
 
-    /// A version 1 payload (no policy at the end of the index) still reads,
-    /// with the default policy.
+    /// Rewrites a current payload without assets as version `version`, whose
+    /// index ends `cut` bytes earlier.
+    fn as_version(version: u32, cut: usize) -> Vec<u8> {
+        let v3 = sample();
+        let trailer = v3.len() - TRAILER_LEN;
+        let index_off = u64::from_le_bytes(v3[trailer + 16..][..8].try_into().unwrap()) as usize;
+        let index = &v3[index_off..trailer - cut];
+        let mut old = v3[..index_off].to_vec();
+        old.extend_from_slice(index);
+        old.extend_from_slice(TRAILER_MAGIC);
+        old.extend_from_slice(&version.to_le_bytes());
+        old.extend_from_slice(&0u32.to_le_bytes());
+        old.extend_from_slice(&(index_off as u64).to_le_bytes());
+        old.extend_from_slice(&(index.len() as u64).to_le_bytes());
+        old.extend_from_slice(&sha256(index));
+        old
+    }
+
+    /// A version 1 payload (no policy at the end of the index) and a version
+    /// 2 payload (no asset table) still read, with the default policy and no
+    /// embedded files.
     #[test]
-    fn version_1_payloads_still_read() {
-        let v2 = sample();
-        let trailer = v2.len() - TRAILER_LEN;
-        let index_off = u64::from_le_bytes(v2[trailer + 16..][..8].try_into().unwrap()) as usize;
-        let index = &v2[index_off..trailer - 3];
-        let mut v1 = v2[..index_off].to_vec();
-        v1.extend_from_slice(index);
-        v1.extend_from_slice(TRAILER_MAGIC);
-        v1.extend_from_slice(&1u32.to_le_bytes());
-        v1.extend_from_slice(&0u32.to_le_bytes());
-        v1.extend_from_slice(&(index_off as u64).to_le_bytes());
-        v1.extend_from_slice(&(index.len() as u64).to_le_bytes());
-        v1.extend_from_slice(&sha256(index));
-        let parsed = parse(&v1).unwrap();
-        assert_eq!(parsed.format_version, 1);
-        assert_eq!(parsed.sections.len(), 2);
-        assert!(parsed.fs.is_default());
+    fn version_1_and_2_payloads_still_read() {
+        for (version, cut) in [(1, 7), (2, 4)] {
+            let parsed = parse(&as_version(version, cut)).unwrap();
+            assert_eq!(parsed.format_version, version);
+            assert_eq!(parsed.sections.len(), 2);
+            assert!(parsed.fs.is_default());
+            assert!(parsed.assets.is_empty());
+        }
+        // A version 2 payload that carries the version 3 asset count has
+        // trailing bytes.
+        assert!(parse(&as_version(2, 0)).is_err());
+    }
+
+    #[test]
+    fn embedded_files_round_trip_and_must_match_their_section() {
+        let raw = b"{\"level\": 3}\n".to_vec();
+        let (section, table) = super::super::assets::layout(vec![
+            ("data".into(), None),
+            (
+                "data/config.json".into(),
+                Some((raw.clone(), false, raw.len() as u64)),
+            ),
+        ]);
+        let input = SectionInput {
+            kind: SectionKind::Assets,
+            compression: Compression::None,
+            target: "files".into(),
+            tier: "portable".into(),
+            raw_len: section.len() as u64,
+            stored: section,
+        };
+        let policy = FsPolicy::default();
+        let payload = encode_with_assets("t", "e", "v", "s", &[input.clone()], &policy, &table);
+        let index = parse(&payload).unwrap();
+        assert_eq!(index.assets, table);
+        let at = index.assets_section().unwrap();
+        let stored = &payload[index.sections[at].offset as usize..][..raw.len()];
+        assert_eq!(
+            super::super::assets::read_asset(stored, &index.assets[1]).unwrap(),
+            raw
+        );
+        // A table without its section, and a section without a table, are corrupt.
+        assert!(parse(&encode_with_assets(
+            "t",
+            "e",
+            "v",
+            "s",
+            &[],
+            &policy,
+            &table
+        ))
+        .is_err());
+        assert!(parse(&encode_with_assets(
+            "t",
+            "e",
+            "v",
+            "s",
+            &[input],
+            &policy,
+            &[]
+        ))
+        .is_err());
     }
 
     #[test]

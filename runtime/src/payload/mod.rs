@@ -24,6 +24,7 @@
 //! section is decompressed or deserialized, because wasmtime does not detect a
 //! corrupted artifact (a flipped byte in machine code loads and runs).
 
+pub mod assets;
 mod container;
 mod error;
 mod index;
@@ -34,12 +35,15 @@ pub mod roundtrip;
 pub use container::{attach, locate, Location, ReadAt};
 pub use error::PayloadError;
 pub use index::{
-    encode, encode_with_policy, parse, Compression, Index, Section, SectionInput, SectionKind,
+    encode, encode_with_assets, encode_with_policy, parse, Compression, Index, Section,
+    SectionInput, SectionKind,
 };
 
 /// The payload format version this build writes. Version 2 added the
-/// file-system policy (`--dir` mappings) at the end of the index.
-pub const FORMAT_VERSION: u32 = 2;
+/// file-system policy (`--dir` mappings) at the end of the index; version 3
+/// the embedded files (`--include`): a section kind `assets` and the asset
+/// table after the policy.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest payload format version this build still reads (for
 /// `nyash inspect`; a launcher only ever carries its own version).
@@ -94,6 +98,27 @@ impl Bundle {
     /// Checks the SHA-256 of every section.
     pub fn verify_all(&self) -> Result<(), PayloadError> {
         (0..self.index.sections.len()).try_for_each(|i| self.stored(i).map(drop))
+    }
+
+    /// Checks the SHA-256 of every section except the embedded files, which
+    /// are checked one file at a time when the program first opens each
+    /// ([`assets::read_asset`]): what the launcher does at start.
+    pub fn verify_code(&self) -> Result<(), PayloadError> {
+        (0..self.index.sections.len())
+            .filter(|&i| self.index.sections[i].kind != SectionKind::Assets)
+            .try_for_each(|i| self.stored(i).map(drop))
+    }
+
+    /// The stored bytes of the `assets` section, unchecked as a whole (each
+    /// file is checked by [`assets::read_asset`]); empty without one.
+    pub fn asset_bytes(&self) -> &[u8] {
+        match self.index.assets_section() {
+            Some(i) => {
+                let s = &self.index.sections[i];
+                &self.bytes[s.offset as usize..][..s.stored_len as usize]
+            }
+            None => &[],
+        }
     }
 
     /// The original bytes of section `i`: checked, then decompressed.
