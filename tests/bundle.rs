@@ -405,7 +405,7 @@ fn another_payload_format_version_is_named() {
     assert_eq!(out.status, 125);
     assert!(
         out.stderr
-            .contains("payload format version 7, but this reader supports only versions 1 to 2"),
+            .contains("payload format version 7, but this reader supports only versions 1 to 3"),
         "{}",
         out.stderr
     );
@@ -503,7 +503,7 @@ fn inspect_lists_every_section() {
     let out = nyash_ok(&["inspect", &app]);
     let engine = format!("wasmtime {WASMTIME_VERSION}");
     for needle in [
-        "payload format 2",
+        "payload format 3",
         "toolchain  nyash 0.1.0",
         &engine,
         "wasm    wasm32-wasip1",
@@ -519,7 +519,10 @@ fn inspect_lists_every_section() {
     }
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(
+        doc["format_version"],
+        nyash_runtime::payload::FORMAT_VERSION
+    );
     assert_eq!(doc["engine"], engine.as_str());
     assert_eq!(doc["deny_fs"], false);
     assert_eq!(doc["dirs"], serde_json::json!([]));

@@ -181,8 +181,11 @@ impl Files {
                 preopen: true,
                 listing: None,
             }),
-            rights: DIR_RIGHTS_RO,
-            inheriting: DIR_RIGHTS_RO | FILE_RIGHTS_RO,
+            // The full rights, not the read-only ones: wasi-libc asks only for rights the
+            // directory can pass on, so with read-only ones a write would open as a read and
+            // fail later with `BADF`; this way it fails at the open, with `ROFS`.
+            rights: DIR_RIGHTS,
+            inheriting: DIR_RIGHTS | FILE_RIGHTS,
             flags: 0,
         }));
     }
@@ -231,7 +234,7 @@ impl Files {
         fdflags: u16,
     ) -> Result<i32, Errno> {
         let assets = self.assets.as_ref().ok_or(BADF)?;
-        let write = rights & FILE_WRITE_RIGHTS != 0;
+        let write = rights & FILE_WRITE_RIGHTS != 0 || fdflags & FDFLAGS_APPEND != 0;
         let creat = oflags & OFLAGS_CREAT != 0;
         let excl = oflags & OFLAGS_EXCL != 0;
         let trunc = oflags & OFLAGS_TRUNC != 0;
@@ -265,15 +268,11 @@ impl Files {
                 pos: 0,
             }
         };
-        let allowed = if is_dir {
-            DIR_RIGHTS_RO
-        } else {
-            FILE_RIGHTS_RO
-        };
+        let allowed = if is_dir { DIR_RIGHTS } else { FILE_RIGHTS_RO };
         Ok(self.insert(Descriptor {
             node: Node::Asset(node),
             rights: rights & allowed,
-            inheriting: inheriting & (DIR_RIGHTS_RO | FILE_RIGHTS_RO),
+            inheriting: inheriting & (DIR_RIGHTS | FILE_RIGHTS),
             flags: fdflags,
         }))
     }
