@@ -82,8 +82,14 @@ fn includes(dir: &TempDir) -> [String; 4] {
 /// after the project's files were deleted; asserts all three print the same
 /// and returns it.
 fn on_every_path(dir: &TempDir, program: &str, args: &[&str]) -> String {
+    on_every_path_with(dir, &[], program, args)
+}
+
+/// [`on_every_path`] with more flags for `nyash run` and `nyash bundle`.
+fn on_every_path_with(dir: &TempDir, flags: &[&str], program: &str, args: &[&str]) -> String {
     let inc = includes(dir);
-    let inc: Vec<&str> = inc.iter().map(String::as_str).collect();
+    let mut inc: Vec<&str> = inc.iter().map(String::as_str).collect();
+    inc.extend(flags);
     let mut run_args = vec!["run"];
     run_args.extend(&inc);
     run_args.push(program);
@@ -114,6 +120,31 @@ fn a_nyash_program_reads_embedded_files_and_cannot_change_them() {
     let dir = project("nyash-reader");
     let out = on_every_path(&dir, &dir.path("app.nyash"), &[]);
     assert_eq!(out, NYASH_EXPECTED);
+}
+
+/// The embedded files belong to the program: `--deny-fs` and `--dir` do not
+/// hide them, from FileBox (which hands paths to the first preopen) or from
+/// std::fs (which picks the preopen `/app`).
+#[cfg(unix)]
+#[test]
+fn embedded_files_stay_visible_under_deny_fs_and_dir_mappings() {
+    let dir = project("deny-fs");
+    let out = on_every_path_with(&dir, &["--deny-fs"], &dir.path("app.nyash"), &[]);
+    assert_eq!(out, NYASH_EXPECTED);
+    let dir = project("dir-map");
+    let out = on_every_path_with(&dir, &["--dir", "/tmp::/"], &dir.path("app.nyash"), &[]);
+    assert_eq!(out, NYASH_EXPECTED);
+    let dir = project("deny-fs-probe");
+    let out = on_every_path_with(
+        &dir,
+        &["--deny-fs"],
+        &fixture("probe.wasm"),
+        &["cat", "/app/config.json", "/etc/hostname"],
+    );
+    assert_eq!(
+        out,
+        "/app/config.json: \"{\\\"level\\\": 3}\"\n/etc/hostname: NotFound\n"
+    );
 }
 
 #[cfg(unix)]

@@ -203,7 +203,11 @@ impl Files {
     ) -> Result<Option<AssetPath>, Errno> {
         let has_assets = self.assets.is_some();
         let (base, relative) = match &self.get(fd)?.node {
-            Node::Asset(AssetNode::Dir { entry, .. }) => (*entry, path),
+            Node::Asset(AssetNode::Dir { entry, .. }) => match Assets::under_mount(path) {
+                // An absolute `/app/…` path names the same entry from any directory.
+                Some(rest) => (0, rest),
+                None => (*entry, path),
+            },
             Node::Asset(AssetNode::File { .. }) => return Err(NOTDIR),
             Node::Dir { .. } => match Assets::under_mount(path) {
                 Some(rest) if has_assets => (0, rest),
