@@ -162,11 +162,14 @@ pub fn read_asset(section: &[u8], entry: &AssetEntry) -> Result<Vec<u8>, Payload
     Ok(raw)
 }
 
+/// One file to lay out: its bytes as they are to be stored, whether they are
+/// a zstd frame, and the file's size.
+pub type StoredFile = (Vec<u8>, bool, u64);
+
 /// Builds the `assets` section and its table from files already sorted by
-/// path and checked: `(path, None)` for a directory, `(path, Some((stored,
-/// zstd, raw_len)))` for a file whose bytes are given as they are to be
-/// stored. The section is the stored files back to back, in table order.
-pub fn layout(entries: Vec<(String, Option<(Vec<u8>, bool, u64)>)>) -> (Vec<u8>, Vec<AssetEntry>) {
+/// path and checked: `(path, None)` for a directory, `(path, Some(file))` for
+/// a file. The section is the stored files back to back, in table order.
+pub fn layout(entries: Vec<(String, Option<StoredFile>)>) -> (Vec<u8>, Vec<AssetEntry>) {
     let mut section = Vec::new();
     let mut table = Vec::with_capacity(entries.len());
     for (path, file) in entries {

@@ -725,7 +725,15 @@ mod tests {
             stored: section,
         };
         let policy = FsPolicy::default();
-        let payload = encode_with_assets("t", "e", "v", "s", &[input.clone()], &policy, &table);
+        let payload = encode_with_assets(
+            "t",
+            "e",
+            "v",
+            "s",
+            std::slice::from_ref(&input),
+            &policy,
+            &table,
+        );
         let index = parse(&payload).unwrap();
         assert_eq!(index.assets, table);
         let at = index.assets_section().unwrap();
