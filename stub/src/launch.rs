@@ -36,7 +36,9 @@ pub fn launch() -> Result<i32, Failure> {
     trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
-    let mut bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
+    // The embedded files are not read now, only those the program opens, when it opens them.
+    let mut bundle =
+        payload::read_bundle_without_assets(&file).map_err(|e| payload_failure(&path, e))?;
     // The embedded files are checked one at a time, when the program opens each.
     bundle
         .verify_code()
@@ -55,7 +57,7 @@ pub fn launch() -> Result<i32, Failure> {
 
     let (engine, module) = choose(&opts, &bundle)?;
     let policy = std::mem::take(&mut bundle.index.fs);
-    let assets = embedded_files(&mut bundle);
+    let assets = embedded_files(&mut bundle, file);
     drop(bundle);
     let mut host = HostState::new(std::env::args_os().collect(), wasi::program_env())
         .with_policy(&policy)
@@ -89,17 +91,15 @@ pub fn launch() -> Result<i32, Failure> {
     })
 }
 
-/// The bundle's embedded files, served from the payload bytes, which move
-/// into the tree (no copy).
-fn embedded_files(bundle: &mut Bundle) -> Option<(usize, wasi::Assets)> {
+/// The bundle's embedded files, each read from the bundle file when the
+/// program opens it.
+fn embedded_files(bundle: &mut Bundle, file: File) -> Option<(usize, wasi::Assets)> {
     let i = bundle.index.assets_section()?;
-    let section = &bundle.index.sections[i];
-    let range = section.offset as usize..(section.offset + section.stored_len) as usize;
+    let section_at = bundle.location.offset + bundle.index.sections[i].offset;
     let table = std::mem::take(&mut bundle.index.assets);
-    let bytes = std::sync::Arc::new(std::mem::take(&mut bundle.bytes));
     Some((
         table.len(),
-        wasi::Assets::from_payload(&table, bytes, range),
+        wasi::Assets::from_bundle_file(table, file, section_at),
     ))
 }
 

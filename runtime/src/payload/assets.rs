@@ -7,7 +7,7 @@
 //! launcher one file's decompression (`docs/payload-format.md`).
 
 use super::index::sha256;
-use super::PayloadError;
+use super::{PayloadError, ReadAt};
 
 /// The most entries (files and directories) one bundle may embed.
 pub const MAX_ASSET_ENTRIES: usize = 100_000;
@@ -144,6 +144,38 @@ pub fn read_asset(section: &[u8], entry: &AssetEntry) -> Result<Vec<u8>, Payload
                 .get(..usize::try_from(f.stored_len).ok()?)
         })
         .ok_or_else(|| damaged("lies outside the asset section".into()))?;
+    decode(stored, entry)
+}
+
+/// As [`read_asset`], reading the file's stored bytes from `file`, where the
+/// `assets` section starts at byte `section_at` (the launcher's way: only
+/// the file opened is read from disk).
+pub fn read_asset_at(
+    file: &(impl ReadAt + ?Sized),
+    section_at: u64,
+    entry: &AssetEntry,
+) -> Result<Vec<u8>, PayloadError> {
+    let Some(f) = &entry.file else {
+        return Err(PayloadError::Corrupt(format!(
+            "the embedded file `{}` is a directory",
+            entry.guest_path()
+        )));
+    };
+    let mut stored = vec![0u8; f.stored_len as usize];
+    file.read_exact_at(&mut stored, section_at + f.offset)
+        .map_err(PayloadError::Io)?;
+    decode(&stored, entry)
+}
+
+/// Checks the stored bytes of `entry` against its SHA-256, then decompresses
+/// them and checks the length.
+fn decode(stored: &[u8], entry: &AssetEntry) -> Result<Vec<u8>, PayloadError> {
+    let damaged = |why: String| {
+        PayloadError::Corrupt(format!("the embedded file `{}` {why}", entry.guest_path()))
+    };
+    let Some(f) = &entry.file else {
+        return Err(damaged("is a directory".into()));
+    };
     if sha256(stored) != f.sha256 {
         return Err(damaged("does not match its SHA-256 checksum".into()));
     }

@@ -69,6 +69,50 @@ pub fn read_bundle(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError
     })
 }
 
+/// As [`read_bundle`], but the `assets` section is not read: its bytes in
+/// [`Bundle::bytes`] are left zero, to be read file by file from `file`
+/// when the program opens each ([`assets::read_asset_at`]). The launcher
+/// reads bundles this way, so a bundle with 100 MB of embedded files starts
+/// as fast as one without.
+pub fn read_bundle_without_assets(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError> {
+    let location = locate(file)?;
+    let len = location.len as usize;
+    // Zeroed, so untouched pages (those of the assets section) are never paged in.
+    let mut bytes = vec![0u8; len];
+    let read = |bytes: &mut [u8], at: usize| {
+        file.read_exact_at(bytes, location.offset + at as u64)
+            .map_err(PayloadError::Io)
+    };
+    let Some(trailer_at) = len.checked_sub(index::TRAILER_LEN) else {
+        return Err(PayloadError::Corrupt("the payload is too short".into()));
+    };
+    read(&mut bytes[trailer_at..], trailer_at)?;
+    // Where the trailer says the index is; `parse` checks it again, with its hash.
+    let index_off = u64::from_le_bytes(bytes[trailer_at + 16..][..8].try_into().expect("8 bytes"));
+    let index_len = u64::from_le_bytes(bytes[trailer_at + 24..][..8].try_into().expect("8 bytes"));
+    if let Some(end) = index_off
+        .checked_add(index_len)
+        .filter(|&end| end <= trailer_at as u64)
+    {
+        read(
+            &mut bytes[index_off as usize..end as usize],
+            index_off as usize,
+        )?;
+    }
+    let index = parse(&bytes)?;
+    for s in &index.sections {
+        if s.kind != SectionKind::Assets {
+            let (at, n) = (s.offset as usize, s.stored_len as usize);
+            read(&mut bytes[at..at + n], at)?;
+        }
+    }
+    Ok(Bundle {
+        location,
+        index,
+        bytes,
+    })
+}
+
 /// A payload read from a bundle, with its decoded index.
 #[derive(Debug)]
 pub struct Bundle {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::abi::*;
 use super::files::Listing;
-use crate::payload::assets::{read_asset, AssetEntry, ASSET_MOUNT};
+use crate::payload::assets::{read_asset, read_asset_at, AssetEntry, ASSET_MOUNT};
 
 /// Where the files' bytes come from.
 enum Origin {
@@ -35,11 +35,18 @@ struct Entry {
     origin: Origin,
 }
 
+/// Where a bundle's `assets` section is.
+enum Section {
+    /// In memory: the payload bytes, and the section's range in them.
+    Memory(Arc<Vec<u8>>, std::ops::Range<usize>),
+    /// In the bundle file, from this byte on: each file is read when opened.
+    File(std::fs::File, u64),
+}
+
 /// The embedded tree: entries sorted by path, the mount itself first.
 pub struct Assets {
     entries: Vec<Entry>,
-    /// The payload bytes, and the range of the `assets` section in them.
-    section: Option<(Arc<Vec<u8>>, std::ops::Range<usize>)>,
+    section: Option<Section>,
 }
 
 /// One embedded file or directory the program may name, as listed by
@@ -95,7 +102,26 @@ impl Assets {
                 None => Origin::Dir,
             },
         });
-        Assets::sorted(entries.collect(), Some((bytes, range)))
+        Assets::sorted(entries.collect(), Some(Section::Memory(bytes, range)))
+    }
+
+    /// The tree of a bundle whose `assets` section starts at byte
+    /// `section_at` of `file` (the launcher's: only the files the program
+    /// opens are read).
+    pub fn from_bundle_file(
+        table: Vec<AssetEntry>,
+        file: std::fs::File,
+        section_at: u64,
+    ) -> Assets {
+        let entries = table.into_iter().map(|e| Entry {
+            path: e.path.clone(),
+            size: e.file.as_ref().map_or(0, |f| f.raw_len),
+            origin: match e.file {
+                Some(_) => Origin::Payload(e),
+                None => Origin::Dir,
+            },
+        });
+        Assets::sorted(entries.collect(), Some(Section::File(file, section_at)))
     }
 
     /// The tree of `nyash run --include`, from files already listed and
@@ -116,10 +142,7 @@ impl Assets {
         Assets::sorted(entries.collect(), None)
     }
 
-    fn sorted(
-        mut rest: Vec<Entry>,
-        section: Option<(Arc<Vec<u8>>, std::ops::Range<usize>)>,
-    ) -> Assets {
+    fn sorted(mut rest: Vec<Entry>, section: Option<Section>) -> Assets {
         rest.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         let mut entries = vec![Entry {
             path: String::new(),
@@ -261,8 +284,11 @@ impl Assets {
             Origin::Dir => return Err(ISDIR),
             Origin::Host(path) => std::fs::read(path).map_err(|err| errno_of(&err))?,
             Origin::Payload(asset) => {
-                let (bytes, range) = self.section.as_ref().ok_or(IO)?;
-                match read_asset(&bytes[range.clone()], asset) {
+                let read = match self.section.as_ref().ok_or(IO)? {
+                    Section::Memory(bytes, range) => read_asset(&bytes[range.clone()], asset),
+                    Section::File(file, at) => read_asset_at(file, *at, asset),
+                };
+                match read {
                     Ok(raw) => raw,
                     Err(err) => {
                         eprintln!(
