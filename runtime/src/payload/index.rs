@@ -283,10 +283,20 @@ pub fn encode_with_assets(
 /// Every length and offset is bounds-checked, so any byte sequence gives
 /// either an index whose sections lie inside the payload or an error.
 pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
-    let Some(trailer_at) = payload.len().checked_sub(TRAILER_LEN) else {
+    parse_tail(payload.len(), 0, payload)
+}
+
+/// As [`parse`], given only the end of a payload of `payload_len` bytes:
+/// `tail` holds its bytes from `tail_at` on, and must include the index and
+/// the trailer (an index that starts before `tail_at` is *corrupt*).
+pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Index, PayloadError> {
+    let Some(trailer_at) = payload_len.checked_sub(TRAILER_LEN) else {
         return Err(PayloadError::Corrupt("the payload is too short".into()));
     };
-    let trailer = &payload[trailer_at..];
+    if tail_at + tail.len() != payload_len || tail_at > trailer_at {
+        return Err(PayloadError::Corrupt("the payload is too short".into()));
+    }
+    let trailer = &tail[trailer_at - tail_at..];
     if &trailer[..8] != TRAILER_MAGIC {
         return Err(PayloadError::Corrupt(
             "the payload trailer is missing".into(),
@@ -310,9 +320,9 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
     let index_hash = r.bytes(32)?;
     let index_end = index_off
         .checked_add(index_len)
-        .filter(|&end| end <= trailer_at as u64)
+        .filter(|&end| end <= trailer_at as u64 && index_off >= tail_at as u64)
         .ok_or_else(|| PayloadError::Corrupt("the index lies outside the payload".into()))?;
-    let index_bytes = &payload[index_off as usize..index_end as usize];
+    let index_bytes = &tail[index_off as usize - tail_at..index_end as usize - tail_at];
     if sha256(index_bytes) != index_hash {
         return Err(PayloadError::Corrupt(
             "the section index does not match its SHA-256 checksum".into(),
@@ -742,6 +752,14 @@ mod tests {
             super::super::assets::read_asset(stored, &index.assets[1]).unwrap(),
             raw
         );
+        // The launcher parses only the end of the payload, from the index on.
+        let tail_at = index.sections[at].offset as usize + raw.len();
+        assert_eq!(
+            parse_tail(payload.len(), tail_at, &payload[tail_at..]).unwrap(),
+            index
+        );
+        let trailer = payload.len() - TRAILER_LEN;
+        assert!(parse_tail(payload.len(), trailer, &payload[trailer..]).is_err());
         // A table without its section, and a section without a table, are corrupt.
         assert!(parse(&encode_with_assets(
             "t",

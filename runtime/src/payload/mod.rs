@@ -69,43 +69,42 @@ pub fn read_bundle(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError
     })
 }
 
-/// As [`read_bundle`], but the `assets` section is not read: its bytes in
-/// [`Bundle::bytes`] are left zero, to be read file by file from `file`
-/// when the program opens each ([`assets::read_asset_at`]). The launcher
-/// reads bundles this way, so a bundle with 100 MB of embedded files starts
-/// as fast as one without.
+/// As [`read_bundle`], but the `assets` section is not read: [`Bundle::bytes`]
+/// holds the payload only up to the end of the last code section (the
+/// bundler writes the `assets` section after them), and the program's files
+/// are read from `file` when it opens each ([`assets::read_asset_at`]). The
+/// launcher reads bundles this way, so a bundle with 100 MB of embedded files
+/// starts about as fast as one without.
 pub fn read_bundle_without_assets(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError> {
     let location = locate(file)?;
     let len = location.len as usize;
-    // Zeroed, so untouched pages (those of the assets section) are never paged in.
-    let mut bytes = vec![0u8; len];
-    let read = |bytes: &mut [u8], at: usize| {
-        file.read_exact_at(bytes, location.offset + at as u64)
+    let read = |buf: &mut [u8], at: usize| {
+        file.read_exact_at(buf, location.offset + at as u64)
             .map_err(PayloadError::Io)
     };
     let Some(trailer_at) = len.checked_sub(index::TRAILER_LEN) else {
         return Err(PayloadError::Corrupt("the payload is too short".into()));
     };
-    read(&mut bytes[trailer_at..], trailer_at)?;
-    // Where the trailer says the index is; `parse` checks it again, with its hash.
-    let index_off = u64::from_le_bytes(bytes[trailer_at + 16..][..8].try_into().expect("8 bytes"));
-    let index_len = u64::from_le_bytes(bytes[trailer_at + 24..][..8].try_into().expect("8 bytes"));
-    if let Some(end) = index_off
-        .checked_add(index_len)
-        .filter(|&end| end <= trailer_at as u64)
-    {
-        read(
-            &mut bytes[index_off as usize..end as usize],
-            index_off as usize,
-        )?;
-    }
-    let index = parse(&bytes)?;
-    for s in &index.sections {
-        if s.kind != SectionKind::Assets {
-            let (at, n) = (s.offset as usize, s.stored_len as usize);
-            read(&mut bytes[at..at + n], at)?;
-        }
-    }
+    let mut trailer = [0u8; index::TRAILER_LEN];
+    read(&mut trailer, trailer_at)?;
+    // Where the trailer says the index is; `parse_tail` checks it, with its hash.
+    let index_off = u64::from_le_bytes(trailer[16..24].try_into().expect("8 bytes"));
+    let tail_at = usize::try_from(index_off)
+        .ok()
+        .filter(|&at| at <= trailer_at)
+        .ok_or_else(|| PayloadError::Corrupt("the index lies outside the payload".into()))?;
+    let mut tail = vec![0u8; len - tail_at];
+    read(&mut tail, tail_at)?;
+    let index = index::parse_tail(len, tail_at, &tail)?;
+    let code_end = index
+        .sections
+        .iter()
+        .filter(|s| s.kind != SectionKind::Assets)
+        .map(|s| (s.offset + s.stored_len) as usize)
+        .max()
+        .unwrap_or(0);
+    let mut bytes = vec![0u8; code_end];
+    read(&mut bytes, 0)?;
     Ok(Bundle {
         location,
         index,
@@ -120,7 +119,9 @@ pub struct Bundle {
     pub location: Location,
     /// The decoded index.
     pub index: Index,
-    /// The payload bytes (sections, index and trailer).
+    /// The payload bytes (sections, index and trailer); from
+    /// [`read_bundle_without_assets`], only up to the end of the last code
+    /// section.
     pub bytes: Vec<u8>,
 }
 
@@ -159,7 +160,9 @@ impl Bundle {
         match self.index.assets_section() {
             Some(i) => {
                 let s = &self.index.sections[i];
-                &self.bytes[s.offset as usize..][..s.stored_len as usize]
+                self.bytes
+                    .get(s.offset as usize..(s.offset + s.stored_len) as usize)
+                    .unwrap_or(&[])
             }
             None => &[],
         }
