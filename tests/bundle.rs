@@ -520,7 +520,10 @@ fn inspect_lists_every_section() {
     }
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(doc["format_version"], 3);
+    assert_eq!(
+        doc["format_version"],
+        nyash_runtime::payload::FORMAT_VERSION
+    );
     assert_eq!(doc["engine"], engine.as_str());
     assert_eq!(doc["deny_fs"], false);
     assert_eq!(doc["dirs"], serde_json::json!([]));

@@ -335,7 +335,10 @@ fn inspect_shows_the_file_system_policy() {
     let probe = probe_with(&["--dir", "data::/::ro"]);
     let out = nyash_ok(&["inspect", "--json", &probe]);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(doc["format_version"], 3);
+    assert_eq!(
+        doc["format_version"],
+        nyash_runtime::payload::FORMAT_VERSION
+    );
     assert_eq!(
         doc["dirs"],
         serde_json::json!([{"host": "data", "guest": "/", "read_only": true}])

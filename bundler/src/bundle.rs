@@ -65,6 +65,8 @@ pub struct Request {
     pub launch: LaunchPolicy,
     /// `--windows-*`: resources written into Windows launchers.
     pub windows: WindowsResources,
+    /// `--include`: the files to embed, listed and checked (`include.rs`).
+    pub include: Vec<crate::include::Included>,
 }
 
 /// Builds the file-system policy from `--dir` values and `--deny-fs` (for
@@ -231,6 +233,9 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
             job.stub.bytes = req.windows.apply(&job.stub.bytes)?.into();
         }
     }
+    // Read and compress the embedded files first, so a file that cannot be read
+    // stops the command before any compilation, and nothing is written.
+    let assets = crate::include::embed(&req.include)?;
     let wasm = source::module_with(&req.input, req.compile)?;
 
     let mut distinct: Vec<&str> = Vec::new();
@@ -281,14 +286,25 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         let mut sections = vec![wasm_section.clone()];
         sections.extend(job.natives.iter().map(|t| natives[t.as_str()].clone()));
         sections.push(pulley_section.clone());
-        let payload = payload::encode_with_policies(
+        let table = match &assets {
+            Some((section, table)) => {
+                sections.push(section.clone());
+                table.as_slice()
+            }
+            None => &[],
+        };
+        let extras = payload::Extras {
+            fs: &req.fs,
+            launch: &req.launch,
+            assets: table,
+        };
+        let payload = payload::encode_with(
             &format!("nyash {}", env!("CARGO_PKG_VERSION")),
             &format!("wasmtime {WASMTIME_VERSION}"),
             ARTIFACT_VERSION,
             &job.stub.target,
             &sections,
-            &req.fs,
-            &req.launch,
+            &extras,
         );
         let exe = payload::attach(&job.stub.bytes, &payload);
         write_atomically(&job.path, &exe, true)?;

@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use nyash_runtime::launch_policy::LaunchPolicy;
+use nyash_runtime::payload::assets::read_asset;
 use nyash_runtime::payload::{self, Bundle, PayloadError};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, Result};
 use crate::output::print_stdout;
@@ -35,29 +37,52 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
     let checks: Vec<bool> = (0..bundle.index.sections.len())
         .map(|i| bundle.stored(i).is_ok())
         .collect();
+    let files = file_checks(&bundle);
 
     let text = if as_json {
-        json_text(&bundle, &checks, file_len, windows.as_ref())
+        json_text(&bundle, &checks, &files, file_len, windows.as_ref())
     } else {
         table_text(
             path,
             &bundle,
             &checks,
+            &files,
             file_len,
             stub_platform,
             windows.as_ref(),
         )
     };
     print_stdout(&text);
-    match checks.iter().position(|ok| !ok) {
-        Some(i) => Err(CliError::new(format!(
+    if let Some(i) = checks.iter().position(|ok| !ok) {
+        return Err(CliError::new(format!(
             "{} is damaged: {}",
             path.display(),
             bundle.stored(i).expect_err("checked above")
-        ))),
-        None => Ok(()),
+        )));
     }
+    if let Some(Err(e)) = files.iter().find(|f| f.is_err()) {
+        return Err(CliError::new(format!("{} is damaged: {e}", path.display())));
+    }
+    Ok(())
 }
+
+/// For each embedded entry: the SHA-256 of the file's contents (checked
+/// against the stored bytes' hash and decompressed first), `None` for a
+/// directory, or why the file is damaged.
+fn file_checks(bundle: &Bundle) -> Vec<std::result::Result<Option<[u8; 32]>, PayloadError>> {
+    let section = bundle.asset_bytes();
+    bundle
+        .index
+        .assets
+        .iter()
+        .map(|e| match &e.file {
+            None => Ok(None),
+            Some(_) => read_asset(section, e).map(|raw| Some(Sha256::digest(&raw).into())),
+        })
+        .collect()
+}
+
+type FileChecks = [std::result::Result<Option<[u8; 32]>, PayloadError>];
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -66,6 +91,7 @@ fn hex(bytes: &[u8]) -> String {
 fn json_text(
     bundle: &Bundle,
     checks: &[bool],
+    files: &FileChecks,
     file_len: u64,
     windows: Option<&windows::Described>,
 ) -> String {
@@ -116,6 +142,18 @@ fn json_text(
             "strings": w.strings.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
             "icon_sha256": w.icon_sha256.map(|h| hex(&h)),
         })),
+        "assets": idx.assets.iter().zip(files).map(|(e, check)| match &e.file {
+            None => json!({ "guest_path": e.guest_path(), "kind": "directory" }),
+            Some(f) => json!({
+                "guest_path": e.guest_path(),
+                "kind": "file",
+                "size": f.raw_len,
+                "stored_size": f.stored_len,
+                "compression": if f.zstd { "zstd" } else { "none" },
+                "sha256": check.as_ref().ok().and_then(|h| h.as_ref()).map(|h| hex(h)),
+                "checksum_ok": check.is_ok(),
+            }),
+        }).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
 }
@@ -200,6 +238,7 @@ fn table_text(
     path: &Path,
     bundle: &Bundle,
     checks: &[bool],
+    files: &FileChecks,
     file_len: u64,
     stub: Option<(String, String)>,
     windows: Option<&windows::Described>,
@@ -267,6 +306,55 @@ fn table_text(
             &hex(&s.sha256)[..16],
             if *ok { "ok" } else { "CORRUPT" }
         );
+    }
+    if !idx.assets.is_empty() {
+        let count = idx.assets.iter().filter(|e| e.file.is_some()).count();
+        let bytes: u64 = idx
+            .assets
+            .iter()
+            .filter_map(|e| e.file.as_ref())
+            .map(|f| f.raw_len)
+            .sum();
+        let _ = writeln!(
+            out,
+            "\n  embedded files: {count} files in {} directories, {bytes} bytes, read-only under /app\n",
+            idx.assets.len() - count
+        );
+        let _ = writeln!(
+            out,
+            "  {:>10} {:>10}  {:<16} {:<7} PATH",
+            "SIZE", "STORED", "SHA-256", "CHECK"
+        );
+        for (e, check) in idx.assets.iter().zip(files) {
+            let Some(f) = &e.file else {
+                let _ = writeln!(
+                    out,
+                    "  {:>10} {:>10}  {:<16} {:<7} {}/",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    e.guest_path()
+                );
+                continue;
+            };
+            let (hash, state) = match check {
+                Ok(h) => (
+                    h.map_or_else(String::new, |h| hex(&h)[..16].to_string()),
+                    "ok",
+                ),
+                Err(_) => ("-".to_string(), "CORRUPT"),
+            };
+            let _ = writeln!(
+                out,
+                "  {:>10} {:>10}  {:<16} {:<7} {}",
+                f.raw_len,
+                f.stored_len,
+                hash,
+                state,
+                e.guest_path()
+            );
+        }
     }
     out
 }

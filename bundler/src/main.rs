@@ -13,6 +13,7 @@ mod check;
 mod error;
 mod files;
 mod fmt;
+mod include;
 mod input;
 mod inspect;
 mod launch;
@@ -117,6 +118,10 @@ enum Command {
         launch: launch::LaunchArgs,
         #[command(flatten)]
         windows: Box<windows::WindowsArgs>,
+        /// Embed this file or directory (repeatable), read-only, at /app/NAME, where
+        /// NAME is its last path component (`--include assets/` gives /app/assets).
+        #[arg(long = "include", value_name = "PATH")]
+        include: Vec<PathBuf>,
         /// Bundle again whenever the program or a file it includes changes.
         #[arg(long)]
         watch: bool,
@@ -145,6 +150,10 @@ enum Command {
         deny_fs: bool,
         #[command(flatten)]
         launch: launch::LaunchArgs,
+        /// Show this file or directory to the program, read-only, at /app/NAME, as
+        /// `nyash bundle --include` embeds it.
+        #[arg(long = "include", value_name = "PATH")]
+        include: Vec<PathBuf>,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
@@ -235,6 +244,7 @@ fn main() -> ExitCode {
         dirs,
         deny_fs,
         launch,
+        include,
         args,
         check_memory,
         compile,
@@ -251,7 +261,7 @@ fn main() -> ExitCode {
         };
         return match launch
             .policy()
-            .and_then(|launch| run::run(&file, args, &dirs, deny_fs, &launch, options))
+            .and_then(|launch| run::run(&file, args, &dirs, deny_fs, &launch, &include, options))
         {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
@@ -374,8 +384,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             compile,
             launch,
             windows,
+            include,
             ..
         } => {
+            let fs = bundle::fs_policy(&dirs, deny_fs)?;
+            let include = include::collect(&include, &fs)?;
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
                 (Some(file), None) => bundle::Destination::File(file),
@@ -387,10 +400,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 targets,
                 platform,
                 stub,
-                fs: bundle::fs_policy(&dirs, deny_fs)?,
+                fs,
                 compile: compile.options(),
                 launch: launch.policy()?,
                 windows: windows.resources()?,
+                include,
             })?;
             for w in written {
                 eprintln!(

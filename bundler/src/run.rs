@@ -4,7 +4,7 @@
 //! errors and exit status match what the bundled executable does.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nyash_compiler::Options;
 use nyash_runtime::engine::{self, Target};
@@ -19,18 +19,20 @@ use crate::module_check::error_chain;
 use crate::source;
 
 /// Runs `path` with `args` under the file-system policy of `--dir` and
-/// `--deny-fs` and the launch policy `launch` (baked environment and
-/// arguments, as a bundle would carry them), compiled with `options`; returns
-/// the program's exit status.
+/// `--deny-fs`, the launch policy `launch` (baked environment and
+/// arguments, as a bundle would carry them) and the files of `--include` under
+/// `/app`, compiled with `options`; returns the program's exit status.
 pub fn run(
     path: &Path,
     args: Vec<OsString>,
     dirs: &[String],
     deny_fs: bool,
     launch: &LaunchPolicy,
+    include: &[PathBuf],
     options: Options,
 ) -> Result<i32> {
     let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
+    let included = crate::include::collect(include, &policy)?;
     let wasm = source::module_with(path, options)?;
     let engine = host_engine()?;
     let compile = || Module::new(&engine, &wasm);
@@ -52,9 +54,12 @@ pub fn run(
     let mut argv = vec![path.as_os_str().to_os_string()];
     argv.extend(args);
     let argv = wasi::program_args(launch, argv);
-    let host = HostState::new(argv, wasi::program_env(launch))
+    let mut host = HostState::new(argv, wasi::program_env(launch))
         .with_policy(&policy)
         .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
+    if !included.is_empty() {
+        host = host.with_assets(wasi::Assets::from_host(crate::include::host_tree(included)));
+    }
     run_host(&engine, &module, host, path)
 }
 

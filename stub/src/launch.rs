@@ -37,8 +37,13 @@ pub fn launch() -> Result<i32, Failure> {
     let from_env = Options::from_env();
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
-    let mut bundle = payload::read_bundle(&file).map_err(|e| payload_failure(&path, e))?;
-    bundle.verify_all().map_err(|e| payload_failure(&path, e))?;
+    // The embedded files are not read now, only those the program opens, when it opens
+    // them, and each is checked then.
+    let mut bundle =
+        payload::read_bundle_without_assets(&file).map_err(|e| payload_failure(&path, e))?;
+    bundle
+        .verify_code()
+        .map_err(|e| payload_failure(&path, e))?;
     let opts = if bundle.index.launch.lock {
         Options::locked()
     } else {
@@ -47,7 +52,7 @@ pub fn launch() -> Result<i32, Failure> {
     trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
     trace!(
         opts,
-        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums verified in {:.3} ms",
+        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums of the code verified in {:.3} ms",
         bundle.location.len,
         bundle.location.offset,
         if bundle.location.via_locator { "end-of-file locator" } else { "ELF section table" },
@@ -60,9 +65,10 @@ pub fn launch() -> Result<i32, Failure> {
     let (engine, module) = choose(&opts, &bundle)?;
     let policy = std::mem::take(&mut bundle.index.fs);
     let launch = std::mem::take(&mut bundle.index.launch);
+    let assets = embedded_files(&mut bundle, file);
     drop(bundle);
     let args = wasi::program_args(&launch, std::env::args_os().collect());
-    let host = HostState::new(args, wasi::program_env(&launch))
+    let mut host = HostState::new(args, wasi::program_env(&launch))
         .with_policy(&policy)
         .map_err(|m| {
             Failure::new(
@@ -70,6 +76,13 @@ pub fn launch() -> Result<i32, Failure> {
                 &["the bundle was made with `nyash bundle --dir`; run it where that directory exists"],
             )
         })?;
+    if let Some((count, assets)) = assets {
+        trace!(
+            opts,
+            "embedded files: {count} entries under /app, each checked when opened"
+        );
+        host = host.with_assets(assets);
+    }
     let linked = Instant::now();
     let ready = wasi::instantiate(&engine, &module, host);
     trace!(
@@ -85,6 +98,18 @@ pub fn launch() -> Result<i32, Failure> {
             &["rebuild it with `nyash bundle` from the same nyash release"],
         )
     })
+}
+
+/// The bundle's embedded files, each read from the bundle file when the
+/// program opens it.
+fn embedded_files(bundle: &mut Bundle, file: File) -> Option<(usize, wasi::Assets)> {
+    let i = bundle.index.assets_section()?;
+    let section_at = bundle.location.offset + bundle.index.sections[i].offset;
+    let table = std::mem::take(&mut bundle.index.assets);
+    Some((
+        table.len(),
+        wasi::Assets::from_bundle_file(table, file, section_at),
+    ))
 }
 
 fn ms(since: Instant) -> f64 {

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::assets::{check_table, AssetEntry, AssetFile};
 use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
 use crate::launch_policy::LaunchPolicy;
 use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
@@ -26,6 +27,9 @@ pub enum SectionKind {
     Native,
     /// A wasmtime artifact of Pulley bytecode: the portable fallback.
     Pulley,
+    /// The embedded files (`--include`; format version 3 on): each file's
+    /// stored bytes back to back, described by [`Index::assets`].
+    Assets,
 }
 
 impl SectionKind {
@@ -34,6 +38,7 @@ impl SectionKind {
             SectionKind::Wasm => 0,
             SectionKind::Native => 1,
             SectionKind::Pulley => 2,
+            SectionKind::Assets => 3,
         }
     }
 
@@ -42,6 +47,7 @@ impl SectionKind {
             0 => SectionKind::Wasm,
             1 => SectionKind::Native,
             2 => SectionKind::Pulley,
+            3 => SectionKind::Assets,
             _ => return None,
         })
     }
@@ -52,6 +58,7 @@ impl SectionKind {
             SectionKind::Wasm => "wasm",
             SectionKind::Native => "native",
             SectionKind::Pulley => "pulley",
+            SectionKind::Assets => "assets",
         }
     }
 }
@@ -125,6 +132,18 @@ pub struct Index {
     /// The launch policy (`--env`, `--arg`, `--env-allow`, `--lock`; format
     /// version 3 on; the default before).
     pub launch: LaunchPolicy,
+    /// The embedded files and directories, sorted by path (format version 3
+    /// on; empty before). Their bytes are in the one `assets` section.
+    pub assets: Vec<AssetEntry>,
+}
+
+impl Index {
+    /// The position of the `assets` section, if the bundle embeds files.
+    pub fn assets_section(&self) -> Option<usize> {
+        self.sections
+            .iter()
+            .position(|s| s.kind == SectionKind::Assets)
+    }
 }
 
 /// A section to be written: its description and its stored bytes.
@@ -168,8 +187,8 @@ pub fn encode(
     )
 }
 
-/// Encodes a payload with the default launch policy; see
-/// [`encode_with_policies`].
+/// Encodes a payload with the default launch policy and no embedded files;
+/// see [`encode_with`].
 pub fn encode_with_policy(
     toolchain: &str,
     engine: &str,
@@ -179,32 +198,50 @@ pub fn encode_with_policy(
     policy: &FsPolicy,
 ) -> Vec<u8> {
     let launch = LaunchPolicy::default();
-    encode_with_policies(
+    let extras = Extras {
+        fs: policy,
+        launch: &launch,
+        assets: &[],
+    };
+    encode_with(
         toolchain,
         engine,
         artifact_version,
         stub_target,
         sections,
-        policy,
-        &launch,
+        &extras,
     )
 }
 
+/// What an index carries after its section entries, in this order.
+#[derive(Clone, Copy, Debug)]
+pub struct Extras<'a> {
+    /// The file-system policy (`--dir`, `--deny-fs`; format version 2 on).
+    pub fs: &'a FsPolicy,
+    /// The launch policy (`--env`, `--arg`, `--env-allow`, `--lock`; format
+    /// version 3 on).
+    pub launch: &'a LaunchPolicy,
+    /// The embedded files (`--include`), sorted by path (format version 3 on).
+    pub assets: &'a [AssetEntry],
+}
+
 /// Encodes a payload: section data, index (with the file-system and launch
-/// policies) and trailer.
+/// policies and the table of embedded files) and trailer.
 ///
 /// The output depends only on the arguments, so bundles are reproducible.
-/// The mappings must have passed [`DirGrant::check_list`], and `launch`
-/// [`LaunchPolicy::check`].
-pub fn encode_with_policies(
+/// The mappings must have passed [`DirGrant::check_list`], the launch policy
+/// [`LaunchPolicy::check`]; a non-empty asset table must come with exactly one
+/// section of kind [`SectionKind::Assets`] holding the bytes it describes
+/// (`payload::assets::layout`).
+pub fn encode_with(
     toolchain: &str,
     engine: &str,
     artifact_version: &str,
     stub_target: &str,
     sections: &[SectionInput],
-    policy: &FsPolicy,
-    launch: &LaunchPolicy,
+    extras: &Extras,
 ) -> Vec<u8> {
+    let policy = extras.fs;
     let mut out = Vec::new();
     let mut entries = Vec::new();
     for s in sections {
@@ -250,7 +287,8 @@ pub fn encode_with_policies(
         put_str(&mut index, &d.host);
         put_str(&mut index, &d.guest);
     }
-    put_launch_policy(&mut index, launch);
+    put_launch_policy(&mut index, extras.launch);
+    put_assets(&mut index, extras.assets);
 
     let index_off = out.len() as u64;
     out.extend_from_slice(&index);
@@ -268,10 +306,20 @@ pub fn encode_with_policies(
 /// Every length and offset is bounds-checked, so any byte sequence gives
 /// either an index whose sections lie inside the payload or an error.
 pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
-    let Some(trailer_at) = payload.len().checked_sub(TRAILER_LEN) else {
+    parse_tail(payload.len(), 0, payload)
+}
+
+/// As [`parse`], given only the end of a payload of `payload_len` bytes:
+/// `tail` holds its bytes from `tail_at` on, and must include the index and
+/// the trailer (an index that starts before `tail_at` is *corrupt*).
+pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Index, PayloadError> {
+    let Some(trailer_at) = payload_len.checked_sub(TRAILER_LEN) else {
         return Err(PayloadError::Corrupt("the payload is too short".into()));
     };
-    let trailer = &payload[trailer_at..];
+    if tail_at + tail.len() != payload_len || tail_at > trailer_at {
+        return Err(PayloadError::Corrupt("the payload is too short".into()));
+    }
+    let trailer = &tail[trailer_at - tail_at..];
     if &trailer[..8] != TRAILER_MAGIC {
         return Err(PayloadError::Corrupt(
             "the payload trailer is missing".into(),
@@ -295,9 +343,9 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
     let index_hash = r.bytes(32)?;
     let index_end = index_off
         .checked_add(index_len)
-        .filter(|&end| end <= trailer_at as u64)
+        .filter(|&end| end <= trailer_at as u64 && index_off >= tail_at as u64)
         .ok_or_else(|| PayloadError::Corrupt("the index lies outside the payload".into()))?;
-    let index_bytes = &payload[index_off as usize..index_end as usize];
+    let index_bytes = &tail[index_off as usize - tail_at..index_end as usize - tail_at];
     if sha256(index_bytes) != index_hash {
         return Err(PayloadError::Corrupt(
             "the section index does not match its SHA-256 checksum".into(),
@@ -391,19 +439,33 @@ pub fn parse(payload: &[u8]) -> Result<Index, PayloadError> {
             fs.dirs.push(grant);
         }
     }
-    let launch = if version >= 3 {
-        read_launch_policy(&mut r)?
+    let (launch, assets) = if version >= 3 {
+        (read_launch_policy(&mut r)?, read_assets(&mut r)?)
     } else {
-        LaunchPolicy::default()
+        (LaunchPolicy::default(), Vec::new())
     };
     if !r.is_empty() {
         return Err(PayloadError::Corrupt(
             "the section index has trailing bytes".into(),
         ));
     }
+    let mut asset_sections = sections.iter().filter(|s| s.kind == SectionKind::Assets);
+    let section_len = asset_sections.next().map(|s| s.stored_len);
+    if asset_sections.next().is_some()
+        || (section_len.is_some() && assets.is_empty())
+        || sections
+            .iter()
+            .any(|s| s.kind == SectionKind::Assets && s.compression != Compression::None)
+    {
+        return Err(PayloadError::Corrupt(
+            "the asset section does not match the asset table".into(),
+        ));
+    }
+    check_table(&assets, section_len)?;
     Ok(Index {
         fs,
         launch,
+        assets,
         format_version: version,
         toolchain,
         engine,
@@ -453,6 +515,25 @@ fn put_launch_policy(index: &mut Vec<u8>, launch: &LaunchPolicy) {
     }
 }
 
+// The asset block, the last part of the index (format version 3 on):
+//   count:u32, then per entry  kind:u8 (0 directory, 1 file)  path:str
+//   and for a file  compression:u8 (0 none, 1 zstd)  offset:u64
+//   stored_len:u64  raw_len:u64  sha256:[32]
+fn put_assets(index: &mut Vec<u8>, assets: &[AssetEntry]) {
+    index.extend_from_slice(&(assets.len() as u32).to_le_bytes());
+    for e in assets {
+        index.push(e.file.is_some() as u8);
+        put_str(index, &e.path);
+        if let Some(f) = &e.file {
+            index.push(f.zstd as u8);
+            for n in [f.offset, f.stored_len, f.raw_len] {
+                index.extend_from_slice(&n.to_le_bytes());
+            }
+            index.extend_from_slice(&f.sha256);
+        }
+    }
+}
+
 fn read_launch_policy(r: &mut Reader) -> Result<LaunchPolicy, PayloadError> {
     let flags = r.u8()?;
     if flags & !(LAUNCH_LOCK | LAUNCH_ALLOW_LIST) != 0 {
@@ -481,6 +562,43 @@ fn read_launch_policy(r: &mut Reader) -> Result<LaunchPolicy, PayloadError> {
         .check()
         .map_err(|e| PayloadError::Corrupt(format!("the launch policy is malformed: {e}")))?;
     Ok(launch)
+}
+
+fn read_assets(r: &mut Reader<'_>) -> Result<Vec<AssetEntry>, PayloadError> {
+    let count = r.u32()? as usize;
+    if count > super::assets::MAX_ASSET_ENTRIES {
+        return Err(PayloadError::Corrupt(format!(
+            "the index lists {count} embedded files, more than {}",
+            super::assets::MAX_ASSET_ENTRIES
+        )));
+    }
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let is_file = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(PayloadError::Corrupt("unknown embedded file kind".into())),
+        };
+        let path = r.string()?;
+        let file = if is_file {
+            let zstd = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(PayloadError::Corrupt("unknown compression".into())),
+            };
+            Some(AssetFile {
+                zstd,
+                offset: r.u64()?,
+                stored_len: r.u64()?,
+                raw_len: r.u64()?,
+                sha256: r.bytes(32)?,
+            })
+        } else {
+            None
+        };
+        out.push(AssetEntry { path, file });
+    }
+    Ok(out)
 }
 
 fn pad_to(out: &mut Vec<u8>, align: usize) {
@@ -679,15 +797,17 @@ mod tests {
     /// index that later versions added) still read, with the defaults.
     #[test]
     fn older_payloads_still_read() {
-        // The default launch record is 5 bytes; the default fs policy 3 more.
-        for (version, cut) in [(1, 8), (2, 5)] {
+        // The default launch record is 5 bytes, the empty asset table 4; the
+        // default fs policy 3 more.
+        for (version, cut) in [(1, 12), (2, 9)] {
             let parsed = parse(&older(version, cut)).unwrap();
             assert_eq!(parsed.format_version, version);
             assert_eq!(parsed.sections.len(), 2);
             assert!(parsed.fs.is_default());
             assert!(parsed.launch.is_default());
+            assert!(parsed.assets.is_empty());
         }
-        // A version 2 reader's view of a version 3 index: five bytes too many.
+        // A version 2 reader's view of a version 3 index: nine bytes too many.
         assert!(matches!(
             parse(&older(2, 0)),
             Err(PayloadError::Corrupt(m)) if m.contains("trailing bytes")
@@ -705,16 +825,74 @@ mod tests {
             env_allow: Some(vec!["HOME".into(), "LC_*".into()]),
             lock: true,
         };
-        let payload = encode_with_policies("t", "e", "v", "s", &[], &FsPolicy::default(), &launch);
+        let fs = FsPolicy::default();
+        let with = |launch: &LaunchPolicy| {
+            let extras = Extras {
+                fs: &fs,
+                launch,
+                assets: &[],
+            };
+            encode_with("t", "e", "v", "s", &[], &extras)
+        };
+        let payload = with(&launch);
         assert_eq!(parse(&payload).unwrap().launch, launch);
         let none_allowed = LaunchPolicy {
             env_allow: Some(Vec::new()),
             ..LaunchPolicy::default()
         };
-        let payload =
-            encode_with_policies("t", "e", "v", "s", &[], &FsPolicy::default(), &none_allowed);
+        let payload = with(&none_allowed);
         assert_eq!(parse(&payload).unwrap().launch, none_allowed);
         assert!(parse(&sample()).unwrap().launch.is_default());
+    }
+
+    #[test]
+    fn embedded_files_round_trip_and_must_match_their_section() {
+        let raw = b"{\"level\": 3}\n".to_vec();
+        let (section, table) = super::super::assets::layout(vec![
+            ("data".into(), None),
+            (
+                "data/config.json".into(),
+                Some((raw.clone(), false, raw.len() as u64)),
+            ),
+        ]);
+        let input = SectionInput {
+            kind: SectionKind::Assets,
+            compression: Compression::None,
+            target: "files".into(),
+            tier: "portable".into(),
+            raw_len: section.len() as u64,
+            stored: section,
+        };
+        let policy = FsPolicy::default();
+        let launch = LaunchPolicy::default();
+        let encode_assets = |sections: &[SectionInput], assets: &[AssetEntry]| {
+            let extras = Extras {
+                fs: &policy,
+                launch: &launch,
+                assets,
+            };
+            encode_with("t", "e", "v", "s", sections, &extras)
+        };
+        let payload = encode_assets(std::slice::from_ref(&input), &table);
+        let index = parse(&payload).unwrap();
+        assert_eq!(index.assets, table);
+        let at = index.assets_section().unwrap();
+        let stored = &payload[index.sections[at].offset as usize..][..raw.len()];
+        assert_eq!(
+            super::super::assets::read_asset(stored, &index.assets[1]).unwrap(),
+            raw
+        );
+        // The launcher parses only the end of the payload, from the index on.
+        let tail_at = index.sections[at].offset as usize + raw.len();
+        assert_eq!(
+            parse_tail(payload.len(), tail_at, &payload[tail_at..]).unwrap(),
+            index
+        );
+        let trailer = payload.len() - TRAILER_LEN;
+        assert!(parse_tail(payload.len(), trailer, &payload[trailer..]).is_err());
+        // A table without its section, and a section without a table, are corrupt.
+        assert!(parse(&encode_assets(&[], &table)).is_err());
+        assert!(parse(&encode_assets(&[input], &[])).is_err());
     }
 
     #[test]

@@ -11,8 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wasmtime::{Caller, Linker};
 
 use super::abi::*;
+use super::assets::{self, AssetNode};
 use super::files::{Descriptor, Listing, Node};
 use super::{Exit, HostState};
+use crate::payload::assets::ASSET_MOUNT;
 
 /// The import module name of WASI preview 1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -249,7 +251,9 @@ fn poll_oneoff(
 /// for reading, `NOTCAPABLE` if the right was dropped.
 fn readable(d: &mut Descriptor) -> Result<(), Errno> {
     match &d.node {
-        Node::File { readable: true, .. } | Node::Stdin => d.require(RIGHT_FD_READ),
+        Node::File { readable: true, .. } | Node::Stdin | Node::Asset(AssetNode::File { .. }) => {
+            d.require(RIGHT_FD_READ)
+        }
         _ => Err(BADF),
     }
 }
@@ -314,10 +318,26 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let d = s.files.get(fd)?;
                 readable(d)?;
                 d.require(RIGHT_FD_SEEK)?;
-                let file = file_of(d)?;
                 if offset < 0 {
                     return Err(INVAL);
                 }
+                if let Node::Asset(asset) = &d.node {
+                    let data = asset.data()?;
+                    let mut total = 0usize;
+                    for (buf, n) in m.iovecs(iovs, len)? {
+                        let got = assets::read_at(
+                            data,
+                            m.slice_mut(buf, n)?,
+                            offset as u64 + total as u64,
+                        );
+                        total += got;
+                        if got < n {
+                            break;
+                        }
+                    }
+                    return m.put_u32(out, total as u32);
+                }
+                let file = file_of(d)?;
                 let mut total = 0usize;
                 let mut at = offset as u64;
                 for (buf, n) in m.iovecs(iovs, len)? {
@@ -374,6 +394,9 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     return Err(SPIPE);
                 }
                 d.require(needed)?;
+                if let Node::Asset(asset) = &mut d.node {
+                    return m.put_u64(out, asset.seek(offset, whence)?);
+                }
                 let at = file_of(d)?.seek(pos).map_err(|e| errno_of(&e))?;
                 m.put_u64(out, at)
             }))
@@ -386,6 +409,9 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return Err(SPIPE);
             }
             d.require(RIGHT_FD_TELL)?;
+            if let Node::Asset(asset) = &mut d.node {
+                return m.put_u64(out, asset.seek(0, 1)?);
+            }
             let at = file_of(d)?.stream_position().map_err(|e| errno_of(&e))?;
             m.put_u64(out, at)
         }))
@@ -410,7 +436,7 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         d.require(right)?;
                         file.sync_all().map_err(|e| errno_of(&e))
                     }
-                    Node::Dir { .. } if right == RIGHT_FD_SYNC => Ok(()),
+                    Node::Dir { .. } | Node::Asset(_) if right == RIGHT_FD_SYNC => Ok(()),
                     Node::Dir { .. } => Err(BADF),
                     _ => Err(INVAL),
                 }
@@ -423,7 +449,10 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, offset: i64, len: i64, advice: i32| {
             code(with(&mut c, |_, s| {
                 let d = s.files.get(fd)?;
-                if !matches!(d.node, Node::File { .. }) {
+                if !matches!(
+                    d.node,
+                    Node::File { .. } | Node::Asset(AssetNode::File { .. })
+                ) {
                     return Err(BADF);
                 }
                 if !(0..=5).contains(&advice) || offset < 0 || len < 0 {
@@ -454,7 +483,10 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let d = s.files.get(fd)?;
                 let (filetype, rights) = match &d.node {
                     Node::Stdin | Node::Stdout | Node::Stderr => stream_type(fd, d.rights),
-                    Node::Dir { .. } => (FILETYPE_DIRECTORY, d.rights),
+                    Node::Dir { .. } | Node::Asset(AssetNode::Dir { .. }) => {
+                        (FILETYPE_DIRECTORY, d.rights)
+                    }
+                    Node::Asset(AssetNode::File { .. }) => (FILETYPE_REGULAR_FILE, d.rights),
                     Node::File { file, .. } => (
                         file.metadata()
                             .map_or(FILETYPE_REGULAR_FILE, |m| filetype_of(m.file_type())),
@@ -510,6 +542,10 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |m, s| {
                 let d = s.files.get(fd)?;
                 d.require(RIGHT_FD_FILESTAT_GET)?;
+                if let Some(stat) = s.files.asset_fd_filestat(fd)? {
+                    return m.put(out, &stat);
+                }
+                let d = s.files.get(fd)?;
                 let stat = match &d.node {
                     Node::File { file, .. } => {
                         filestat(&file.metadata().map_err(|e| errno_of(&e))?)
@@ -536,7 +572,7 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let d = s.files.get(fd)?;
                 match &d.node {
                     Node::File { writable: true, .. } => {}
-                    Node::File { .. } | Node::Dir { .. } => return Err(BADF),
+                    Node::File { .. } | Node::Dir { .. } | Node::Asset(_) => return Err(BADF),
                     _ => return Err(SPIPE),
                 }
                 d.require(RIGHT_FD_FILESTAT_SET_SIZE)?;
@@ -559,6 +595,7 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         let (path, _) = s.files.dir(fd)?;
                         set_path_times(&path, true, atim, mtim, flags)
                     }
+                    Node::Asset(_) => Err(ROFS),
                     _ => Err(SPIPE),
                 }
             }))
@@ -576,6 +613,10 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     let len = name.len() as u32;
                     m.put(out, &[0, 0, 0, 0])?;
                     m.put_u32(out.wrapping_add(4), len)
+                }
+                Node::Asset(AssetNode::Dir { preopen: true, .. }) => {
+                    m.put(out, &[0, 0, 0, 0])?;
+                    m.put_u32(out.wrapping_add(4), ASSET_MOUNT.len() as u32)
                 }
                 _ => Err(BADF),
             }))
@@ -595,6 +636,12 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         return Err(NAMETOOLONG);
                     }
                     m.put(buf, name)
+                }
+                Node::Asset(AssetNode::Dir { preopen: true, .. }) => {
+                    if (len as u32 as usize) < ASSET_MOUNT.len() {
+                        return Err(NAMETOOLONG);
+                    }
+                    m.put(buf, ASSET_MOUNT.as_bytes())
                 }
                 _ => Err(BADF),
             }))
@@ -641,17 +688,31 @@ fn fd_readdir(
     out: i32,
 ) -> Result<(), Errno> {
     let d = s.files.get(fd)?;
-    if !matches!(d.node, Node::Dir { .. }) {
-        return Err(NOTDIR);
-    }
-    d.require(RIGHT_FD_READDIR)?;
-    let (path, _) = s.files.dir(fd)?;
-    let Node::Dir { listing, .. } = &mut s.files.get(fd)?.node else {
-        return Err(NOTDIR);
+    let asset_dir = match &d.node {
+        Node::Dir { .. } => None,
+        Node::Asset(AssetNode::Dir { entry, .. }) => Some(*entry),
+        _ => return Err(NOTDIR),
     };
-    if cookie == 0 || listing.is_none() {
-        *listing = Some(read_dir_sorted(&path)?);
-    }
+    d.require(RIGHT_FD_READDIR)?;
+    let listing = if let Some(entry) = asset_dir {
+        let fresh = s.files.asset_listing(entry)?;
+        let Node::Asset(AssetNode::Dir { listing, .. }) = &mut s.files.get(fd)?.node else {
+            return Err(NOTDIR);
+        };
+        if cookie == 0 || listing.is_none() {
+            *listing = Some(fresh);
+        }
+        listing
+    } else {
+        let (path, _) = s.files.dir(fd)?;
+        let Node::Dir { listing, .. } = &mut s.files.get(fd)?.node else {
+            return Err(NOTDIR);
+        };
+        if cookie == 0 || listing.is_none() {
+            *listing = Some(read_dir_sorted(&path)?);
+        }
+        listing
+    };
     let entries = &listing.as_ref().expect("set above").entries;
     let limit = len as u32 as usize;
     let mut bytes = Vec::new();
@@ -699,6 +760,7 @@ fn read_some(d: &mut Descriptor, buf: &mut [u8]) -> Result<usize, Errno> {
             std::io::stdin().lock().read(buf)
         }
         Node::File { file, .. } => file.read(buf),
+        Node::Asset(asset) => return asset.read(buf),
         _ => return Err(BADF),
     };
     result.map_err(|e| errno_of(&e))
@@ -1032,6 +1094,15 @@ fn read_dir_std(dir: &std::path::Path) -> Result<Listing, Errno> {
     Ok(Listing { entries })
 }
 
+/// The hook for path calls that change something: `ROFS` when the path
+/// names the embedded, read-only tree (whether or not the entry exists).
+fn refuse_in_assets(s: &mut HostState, fd: i32, path: &str) -> Result<(), Errno> {
+    match s.files.asset_lookup(fd, path, 0)? {
+        Some(_) => Err(ROFS),
+        None => Ok(()),
+    }
+}
+
 /// Fails with `NOTDIR` unless `fd` is a directory, with `ROFS` when its
 /// grant is read-only, and with `NOTCAPABLE` when it lacks `right`.
 fn may_change(s: &mut HostState, fd: i32, right: u64) -> Result<(), Errno> {
@@ -1142,8 +1213,21 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          out: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, path_len)?;
-                may_look(s, fd, RIGHT_PATH_OPEN)?;
                 let fdflags = u16::try_from(fdflags).map_err(|_| INVAL)?;
+                if let Some(at) = s.files.asset_lookup(fd, &name, RIGHT_PATH_OPEN)? {
+                    if fdflags & !FDFLAGS_ALL != 0 || oflags & !0xf != 0 {
+                        return Err(INVAL);
+                    }
+                    let new = s.files.open_asset(
+                        at,
+                        oflags,
+                        rights as u64,
+                        inheriting as u64,
+                        fdflags,
+                    )?;
+                    return m.put_u32(out, new as u32);
+                }
+                may_look(s, fd, RIGHT_PATH_OPEN)?;
                 if fdflags & !FDFLAGS_ALL != 0 || oflags & !0xf != 0 {
                     return Err(INVAL);
                 }
@@ -1235,6 +1319,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, flags: i32, path: i32, len: i32, out: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                if let Some(at) = s.files.asset_lookup(fd, &name, RIGHT_PATH_FILESTAT_GET)? {
+                    return m.put(out, &s.files.asset_filestat(&at)?);
+                }
                 may_look(s, fd, RIGHT_PATH_FILESTAT_GET)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
                 let r = s.files.resolve(fd, &name, follow)?;
@@ -1265,6 +1352,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
                 check_fst_flags(fst)?;
+                refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_FILESTAT_SET_TIMES)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
                 let r = s.files.resolve(fd, &name, follow)?;
@@ -1278,6 +1366,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_CREATE_DIRECTORY)?;
                 let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
                 fs::create_dir(r.host).map_err(|e| errno_of(&e))
@@ -1290,6 +1379,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_REMOVE_DIRECTORY)?;
                 let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
                 match fs::symlink_metadata(&r.host) {
@@ -1306,6 +1396,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_UNLINK_FILE)?;
                 let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
                 let meta = fs::symlink_metadata(&r.host).map_err(|e| errno_of(&e))?;
@@ -1325,6 +1416,8 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, old: i32, old_len: i32, new_fd: i32, new: i32, new_len: i32| {
             code(with(&mut c, |m, s| {
                 let (old, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                refuse_in_assets(s, fd, &old)?;
+                refuse_in_assets(s, new_fd, &new)?;
                 may_change(s, fd, RIGHT_PATH_RENAME_SOURCE)?;
                 may_change(s, new_fd, RIGHT_PATH_RENAME_TARGET)?;
                 let from = s.files.resolve(fd, old.trim_end_matches('/'), false)?;
@@ -1350,6 +1443,10 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          new_len: i32| {
             code(with(&mut c, |m, s| {
                 let (old, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                refuse_in_assets(s, new_fd, &new)?;
+                if s.files.asset_lookup(fd, &old, 0)?.is_some() {
+                    return Err(XDEV);
+                }
                 may_look(s, fd, RIGHT_PATH_LINK_SOURCE)?;
                 may_change(s, new_fd, RIGHT_PATH_LINK_TARGET)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
@@ -1378,6 +1475,10 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
             code(with(&mut c, |m, s| {
                 let name = m.path(path, len)?;
+                if let Some(at) = s.files.asset_lookup(fd, &name, RIGHT_PATH_READLINK)? {
+                    // The tree holds no symlinks.
+                    return Err(if at.entry.is_some() { INVAL } else { NOENT });
+                }
                 may_look(s, fd, RIGHT_PATH_READLINK)?;
                 let r = s.files.resolve(fd, &name, false)?;
                 let target = fs::read_link(r.host).map_err(|e| errno_of(&e))?;
@@ -1394,6 +1495,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
             code(with(&mut c, |m, s| {
                 let (target, new) = (m.path(old, old_len)?, m.path(new, new_len)?);
+                refuse_in_assets(s, fd, &new)?;
                 may_change(s, fd, RIGHT_PATH_SYMLINK)?;
                 if target.contains('\0') {
                     return Err(INVAL);

@@ -24,6 +24,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use super::abi::*;
+use super::assets::{AssetNode, AssetPath, Assets};
 use crate::policy::FsPolicy;
 
 /// A directory the program was given.
@@ -66,6 +67,8 @@ pub enum Node {
         readable: bool,
         writable: bool,
     },
+    /// An embedded directory or file (`--include`, `assets.rs`).
+    Asset(AssetNode),
 }
 
 /// One open descriptor: what it is, its rights and its flags.
@@ -117,6 +120,8 @@ const MAX_SYMLINKS: usize = 40;
 pub struct Files {
     table: Vec<Option<Descriptor>>,
     pub grants: Vec<Grant>,
+    /// The embedded files, if the program has any (preopened as `/app`).
+    pub assets: Option<Assets>,
 }
 
 impl Files {
@@ -130,6 +135,7 @@ impl Files {
                 Some(Descriptor::stream(Node::Stderr, STDOUT_RIGHTS)),
             ],
             grants: Vec::new(),
+            assets: None,
         };
         files.add_grant(PathBuf::new(), ".".into(), false, false, None);
         files
@@ -162,6 +168,138 @@ impl Files {
             );
         }
         Ok(())
+    }
+
+    /// Gives the program its embedded files: a read-only preopen named
+    /// `/app` after the policy's (call after [`Files::set_policy`]), and
+    /// every absolute `/app/…` path given to any directory descriptor.
+    pub fn set_assets(&mut self, assets: Assets) {
+        self.assets = Some(assets);
+        self.table.push(Some(Descriptor {
+            node: Node::Asset(AssetNode::Dir {
+                entry: 0,
+                preopen: true,
+                listing: None,
+            }),
+            // The full rights, not the read-only ones: wasi-libc asks only for rights the
+            // directory can pass on, so with read-only ones a write would open as a read and
+            // fail later with `BADF`; this way it fails at the open, with `ROFS`.
+            rights: DIR_RIGHTS,
+            inheriting: DIR_RIGHTS | FILE_RIGHTS,
+            flags: 0,
+        }));
+    }
+
+    /// The hook into every path call: `Some` when `path`, relative to `fd`,
+    /// names something in the embedded tree: `fd` is an embedded directory,
+    /// or `path` is absolute under `/app` and `fd` is any directory (so a
+    /// program that hands absolute paths to its first preopen, as the Nyash
+    /// runtime does, finds them too). Checks that `fd` holds `right`.
+    pub fn asset_lookup(
+        &mut self,
+        fd: i32,
+        path: &str,
+        right: u64,
+    ) -> Result<Option<AssetPath>, Errno> {
+        let has_assets = self.assets.is_some();
+        let (base, relative) = match &self.get(fd)?.node {
+            Node::Asset(AssetNode::Dir { entry, .. }) => match Assets::under_mount(path) {
+                // An absolute `/app/…` path names the same entry from any directory.
+                Some(rest) => (0, rest),
+                None => (*entry, path),
+            },
+            Node::Asset(AssetNode::File { .. }) => return Err(NOTDIR),
+            Node::Dir { .. } => match Assets::under_mount(path) {
+                Some(rest) if has_assets => (0, rest),
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        self.get(fd)?.require(right)?;
+        let assets = self.assets.as_ref().ok_or(BADF)?;
+        if relative.is_empty() {
+            return Ok(Some(AssetPath {
+                entry: Some(base),
+                trailing_slash: path.ends_with('/'),
+            }));
+        }
+        assets.lookup(base, relative).map(Some)
+    }
+
+    /// `path_open` of an embedded entry: a directory or a file, read-only
+    /// (a write, `CREAT` of a missing name or `TRUNC` gives `ROFS`). The file's
+    /// bytes are read (and, from a bundle, checked and decompressed) now.
+    pub fn open_asset(
+        &mut self,
+        at: AssetPath,
+        oflags: i32,
+        rights: u64,
+        inheriting: u64,
+        fdflags: u16,
+    ) -> Result<i32, Errno> {
+        let assets = self.assets.as_ref().ok_or(BADF)?;
+        let write = rights & FILE_WRITE_RIGHTS != 0 || fdflags & FDFLAGS_APPEND != 0;
+        let creat = oflags & OFLAGS_CREAT != 0;
+        let excl = oflags & OFLAGS_EXCL != 0;
+        let trunc = oflags & OFLAGS_TRUNC != 0;
+        let wants_dir = oflags & OFLAGS_DIRECTORY != 0;
+        let Some(entry) = at.entry else {
+            return Err(if creat { ROFS } else { NOENT });
+        };
+        if creat && excl {
+            return Err(EXIST);
+        }
+        let is_dir = assets.filetype(entry) == FILETYPE_DIRECTORY;
+        let node = if is_dir {
+            if write || trunc {
+                return Err(ISDIR);
+            }
+            AssetNode::Dir {
+                entry,
+                preopen: false,
+                listing: None,
+            }
+        } else {
+            if wants_dir || at.trailing_slash {
+                return Err(NOTDIR);
+            }
+            if write || trunc {
+                return Err(ROFS);
+            }
+            AssetNode::File {
+                entry,
+                data: assets.read(entry)?,
+                pos: 0,
+            }
+        };
+        let allowed = if is_dir { DIR_RIGHTS } else { FILE_RIGHTS_RO };
+        Ok(self.insert(Descriptor {
+            node: Node::Asset(node),
+            rights: rights & allowed,
+            inheriting: inheriting & (DIR_RIGHTS | FILE_RIGHTS),
+            flags: fdflags,
+        }))
+    }
+
+    /// The `filestat` of an embedded entry named by a path.
+    pub fn asset_filestat(&self, at: &AssetPath) -> Result<[u8; 64], Errno> {
+        let assets = self.assets.as_ref().ok_or(BADF)?;
+        Ok(assets.filestat(at.entry.ok_or(NOENT)?))
+    }
+
+    /// The `filestat` of open descriptor `fd`, if it is an embedded entry.
+    pub fn asset_fd_filestat(&mut self, fd: i32) -> Result<Option<[u8; 64]>, Errno> {
+        let entry = match &self.get(fd)?.node {
+            Node::Asset(AssetNode::Dir { entry, .. } | AssetNode::File { entry, .. }) => *entry,
+            _ => return Ok(None),
+        };
+        let assets = self.assets.as_ref().ok_or(BADF)?;
+        Ok(Some(assets.filestat(entry)))
+    }
+
+    /// The listing of embedded directory `entry`.
+    pub fn asset_listing(&self, entry: usize) -> Result<Listing, Errno> {
+        Ok(self.assets.as_ref().ok_or(BADF)?.listing(entry))
     }
 
     fn add_grant(

@@ -17,6 +17,7 @@
 //! bytes), measured in the design research.
 
 mod abi;
+mod assets;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod call_sequence;
 mod calls;
@@ -33,6 +34,7 @@ use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
 use crate::launch_policy::LaunchPolicy;
 use crate::policy::FsPolicy;
 
+pub use assets::{Assets, HostAsset};
 pub use calls::MODULE;
 
 /// The launcher's own environment variables, which the program never sees.
@@ -92,6 +94,14 @@ impl HostState {
     pub fn with_policy(mut self, policy: &FsPolicy) -> Result<Self, String> {
         self.files.set_policy(policy)?;
         Ok(self)
+    }
+
+    /// Gives the program its embedded files, read-only under the preopen
+    /// `/app` (after the policy's preopens) and under every absolute `/app/…`
+    /// path (`assets.rs`). Call after [`HostState::with_policy`].
+    pub fn with_assets(mut self, assets: Assets) -> Self {
+        self.files.set_assets(assets);
+        self
     }
 }
 
