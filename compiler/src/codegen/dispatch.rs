@@ -28,7 +28,7 @@ use crate::ir::{LocalTy, StrId};
 
 /// Where an instance's fields start: after its [`nyash_abi::Header`], field count and flags
 /// (the layout of `guest/src/instance.rs`, which the abi crate does not describe).
-const FIELDS_AT: u64 = size_of::<nyash_abi::Header>() as u64 + 8;
+pub(super) const FIELDS_AT: u64 = size_of::<nyash_abi::Header>() as u64 + 8;
 
 /// The receiver or first argument of a helper: locals 0 and 1.
 const FIRST: Pair = Pair { tag: 0, bits: 1 };
@@ -231,6 +231,49 @@ impl ModuleCx<'_> {
 }
 
 impl FnCx<'_, '_> {
+    /// Optimising, in a function with `me`: the offset of field `name` of `me` when every
+    /// box `me` can be an instance of here keeps that field in the same slot and strong,
+    /// so `me.name` is read there without a dispatcher. `me` is an instance of a box that
+    /// has this function as a method, constructor or initializer, or of one of their
+    /// descendants (which reach it with `from`); the function never assigns `me`.
+    pub(super) fn me_field_offset(&self, name: StrId) -> Option<u64> {
+        let prog = self.m.prog;
+        let id = self.func?;
+        let func = &prog.functions[id as usize];
+        if !self.m.optimize
+            || !func.has_me
+            || self.tys.first() != Some(&LocalTy::Dyn)
+            || prog.outside_fields.contains_key(&name)
+            || assigns_me(&func.body)
+        {
+            return None;
+        }
+        let owners: Vec<usize> = (0..prog.classes.len())
+            .filter(|&c| {
+                let c = &prog.classes[c];
+                c.methods.values().any(|&m| m == id)
+                    || c.constructor == Some(id)
+                    || c.static_init == Some(id)
+            })
+            .collect();
+        if owners.is_empty() {
+            return None;
+        }
+        let fname = &prog.strings[name as usize];
+        let mut slot = None;
+        for c in &prog.classes {
+            if !c.ancestors.iter().any(|&a| owners.contains(&(a as usize))) {
+                continue;
+            }
+            let s = c.fields.iter().position(|f| f == fname)?;
+            if c.weak[s] || slot.is_some_and(|t| t != s) {
+                return None;
+            }
+            slot = Some(s);
+        }
+        slot.map(|s| FIELDS_AT + VAL_SIZE * s as u64)
+    }
+
     /// Loads the class id of the instance in `obj` into local `class`, or -1 when the
     /// value is not an instance; with `ptr`, also keeps the object's address there.
     fn class_of(&mut self, obj: Pair, ptr: Option<u32>, class: u32) {
@@ -301,4 +344,18 @@ impl FnCx<'_, '_> {
             cx.ins().unreachable();
         });
     }
+}
+
+/// Whether `body` assigns local slot 0 (`me`) anywhere.
+fn assigns_me(body: &[crate::ir::Stmt]) -> bool {
+    use crate::ir::{visit, Stmt};
+    body.iter().any(|s| {
+        let here = matches!(
+            s,
+            Stmt::SetLocal(0, _) | Stmt::Suspend { slot: Some(0), .. }
+        ) || matches!(s, Stmt::Try { catches, .. } if catches.iter().any(|c| c.var == 0));
+        let mut inner = false;
+        visit::for_each_block(s, |b| inner |= assigns_me(b));
+        here || inner
+    })
 }

@@ -15,7 +15,8 @@ use wasm_encoder::BlockType;
 use super::frame::FnCx;
 use super::helpers::Helper;
 use super::idioms::{
-    pairs, Idioms, Pair, MAX_DEPTH, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_OBJ, TAG_UNSET,
+    mem32, mem64, pairs, Idioms, Pair, MAX_DEPTH, OFF_VAL_BITS, TAG_BOOL, TAG_FLOAT, TAG_INT,
+    TAG_NULL, TAG_OBJ, TAG_UNSET,
 };
 use crate::ir::{BinOp, Const, Expr, FuncId, LocalTy, SiteId, StrId};
 use nyash_abi::{fast_flags, op};
@@ -110,6 +111,19 @@ impl FnCx<'_, '_> {
                 site,
             } => self.method_call(recv, *name, args, *site, true),
             Expr::Field(obj, name, site) => {
+                if let (Expr::Local(0), Some(off)) = (&**obj, self.me_field_offset(*name)) {
+                    // `me.name` at a slot known here: read it and add a reference.
+                    let me = Pair::at(self.base[0]);
+                    self.ins()
+                        .local_get(me.bits)
+                        .i32_wrap_i64()
+                        .i32_load(mem32(off))
+                        .local_get(me.bits)
+                        .i32_wrap_i64()
+                        .i64_load(mem64(off + OFF_VAL_BITS));
+                    self.dup_value();
+                    return;
+                }
                 self.expr(obj);
                 let h = self
                     .m

@@ -158,6 +158,8 @@ pub(super) struct FnCx<'m, 'p> {
     pub tees: Vec<Pair>,
     /// Nesting of statements being emitted (0 between top-level statements).
     pub stmt_depth: u32,
+    /// The Nyash function being emitted (`None` in `_start` and helpers).
+    pub func: Option<FuncId>,
 }
 
 impl<'m, 'p> FnCx<'m, 'p> {
@@ -189,6 +191,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
             pending_locals: (0, 0),
             tees: Vec::new(),
             stmt_depth: 0,
+            func: None,
         }
     }
 
@@ -378,6 +381,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
         cx.resume = resume;
         cx.depth = depth;
         cx.pending_locals = (pending_base, pending_cap);
+        cx.func = Some(id);
         cx.body(&func.body, specialised, isolated);
         cx.finish()
     }

@@ -75,9 +75,10 @@ pub struct Options {
     pub runtime: GuestRuntime,
     /// Whether to optimise (`nyash run --opt 1`, the default): builtin methods with their
     /// own entry points (`nyash_abi::FAST_METHODS`), borrowed receivers, results not built
-    /// when dropped, inline Float arithmetic and Int division on boxed values, and inline
-    /// reference-count decrements. Without it, every builtin method call goes through
-    /// `ny_call` by name and every result is built. Both must behave identically; the
+    /// when dropped, inline Float arithmetic and Int division on boxed values, inline
+    /// reference-count decrements, and fields of `me` read at a known slot. Without it,
+    /// every builtin method call goes through `ny_call` by name, every result is built and
+    /// every field goes through its dispatcher. Both must behave identically; the
     /// differential tests compare them.
     pub optimize: bool,
 }

@@ -891,7 +891,7 @@ fn set_path_times(
         let spec = |value: i64, set: i32, now: i32| {
             if flags & set != 0 {
                 libc::timespec {
-                    tv_sec: (value as u64 / 1_000_000_000) as libc::time_t,
+                    tv_sec: (value as u64 / 1_000_000_000) as _,
                     tv_nsec: (value as u64 % 1_000_000_000) as _,
                 }
             } else if flags & now != 0 {
