@@ -539,26 +539,7 @@ fn windows_bundles_still_run_after_authenticode_signing() {
         "--target",
         "x86_64-pc-windows-gnu",
     ]);
-    let (key, cert, signed) = (
-        dir.path("key.pem"),
-        dir.path("cert.pem"),
-        dir.path("signed.exe"),
-    );
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
-    let signing = Command::new("osslsigncode")
-        .args([
-            "sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed,
-        ])
-        .output()
-        .unwrap();
-    assert!(signing.status.success(), "{signing:?}");
+    let (cert, signed) = authenticode_sign(&dir, &app);
     assert!(fs::metadata(&signed).unwrap().len() > fs::metadata(&app).unwrap().len());
 
     // The signature holds, and the launcher still finds its payload.
@@ -707,26 +688,7 @@ fn windows_resources_are_written_read_back_and_survive_signing() {
         skip("osslsigncode and openssl are needed to sign a Windows bundle");
         return;
     }
-    let (key, cert, signed) = (
-        dir.path("key.pem"),
-        dir.path("cert.pem"),
-        dir.path("signed.exe"),
-    );
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
-    let signing = Command::new("osslsigncode")
-        .args([
-            "sign", "-certs", &cert, "-key", &key, "-in", &app, "-out", &signed,
-        ])
-        .output()
-        .unwrap();
-    assert!(signing.status.success(), "{signing:?}");
+    let (cert, signed) = authenticode_sign(&dir, &app);
     let verified = Command::new("osslsigncode")
         .args(["verify", "-CAfile", &cert, "-in", &signed])
         .output()
@@ -845,4 +807,30 @@ fn macos_signatures_carry_the_hardened_runtime_entitlements() {
         String::from_utf8_lossy(&out.stdout),
         "FAIL: special slot 5 hash mismatch\n"
     );
+}
+
+/// Signs the Windows executable `app` with a fresh self-signed certificate (openssl, then
+/// osslsigncode); returns the certificate's path and the signed executable's.
+fn authenticode_sign(dir: &TempDir, app: &str) -> (String, String) {
+    let (key, cert, signed) = (
+        dir.path("key.pem"),
+        dir.path("cert.pem"),
+        dir.path("signed.exe"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=nyash test", "-keyout", &key, "-out", &cert])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let signing = Command::new("osslsigncode")
+        .args([
+            "sign", "-certs", &cert, "-key", &key, "-in", app, "-out", &signed,
+        ])
+        .output()
+        .unwrap();
+    assert!(signing.status.success(), "{signing:?}");
+    (cert, signed)
 }
