@@ -496,10 +496,7 @@ fn console_method(name: &str, args: &[Val]) -> Option<Val> {
         "print" => "",
         "readLine" => {
             expect_args(name, args, 0)?;
-            return Some(match wasi::read_line() {
-                Some(line) => crate::object::new_str(String::from_utf8_lossy(&line).into_owned()),
-                None => Val::null(),
-            });
+            return wasi::read_line();
         }
         "clear" => {
             wasi::write_stdout(b"[Console CLEAR]\n");

@@ -37,6 +37,7 @@ mod map;
 #[cfg(feature = "checked-alloc")]
 mod method_table;
 mod native;
+mod net;
 mod num;
 mod object;
 mod ops;

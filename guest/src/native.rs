@@ -47,6 +47,8 @@ pub enum Native {
     Regex(Re),
     /// `new DebugBox()`.
     Debug(Debug),
+    /// `new SocketBox()`.
+    Socket(alloc::boxed::Box<crate::net::Socket>),
     /// `a >> b`.
     Channel {
         /// The sender's text.
@@ -71,6 +73,7 @@ impl Native {
             Native::Regex(_) => "RegexBox",
             Native::Debug(_) => "DebugBox",
             Native::Channel { .. } => "ChannelBox",
+            Native::Socket(_) => "SocketBox",
         }
     }
 }
@@ -119,6 +122,7 @@ pub fn push_display(out: &mut String, n: &Native, depth: u32) {
         Native::Channel { sender, receiver } => {
             out.push_str(&format!("Channel({sender} >> {receiver})"))
         }
+        Native::Socket(s) => crate::net::push_display(out, s),
     }
 }
 
@@ -204,6 +208,10 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
             exactly(0)?;
             Native::Debug(Debug::default())
         }
+        "SocketBox" => {
+            exactly(0)?;
+            return Some(crate::net::construct());
+        }
         // `a >> b`, lowered by the compiler (the receiver is already a name or a text).
         "ChannelBox>>" => {
             exactly(2)?;
@@ -285,6 +293,7 @@ pub fn call(recv: &Val, name: &str, args: Vec<Val>) -> Option<Val> {
         Native::Regex(re) => regexbox::call(re, name, &args),
         Native::Debug(d) => debug::call(d, name, args),
         Native::Channel { sender, receiver } => channel_method(sender, receiver, recv, name, &args),
+        Native::Socket(_) => crate::net::call(recv, name, &args),
     }
 }
 

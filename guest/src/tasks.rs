@@ -21,6 +21,12 @@
 //! ready, the scheduler blocks in WASI `poll_oneoff` on a monotonic clock subscription until
 //! the earliest deadline.
 //!
+//! I/O (R19): an operation on a socket or stdin that would block ([`io`]) leaves its task
+//! in [`Scheduler::io`] with the descriptor it needs; the scheduler's wait is then one
+//! `poll_oneoff` on those descriptors and the earliest deadline, and a task whose descriptor
+//! became ready tries its operation again when it resumes. Tasks that stay busy still let
+//! the waiting ones in: every 64 task runs the descriptors are asked about without waiting.
+//!
 //! At the end of the program ([`finish`]) the scheduler runs until every task is done,
 //! as Node.js does, and reports the errors of tasks nobody awaited.
 
@@ -59,6 +65,55 @@ enum Wait {
     Until(u64, Val),
     /// This future finishing.
     Future(Val),
+    /// A descriptor becoming ready (or a deadline passing); then the operation is tried
+    /// again.
+    Io(Io),
+}
+
+/// What an operation on a descriptor gives when tried ([`io`]).
+pub enum Step {
+    /// It finished with this value.
+    Ready(Val),
+    /// It raised an error (already pending).
+    Failed,
+    /// It would block: wait for the descriptor, then try again.
+    Pending,
+    /// It would block on another descriptor (a connection attempt to the next address):
+    /// wait for that one from now on.
+    PendingOn(u32),
+}
+
+/// An operation waiting for a descriptor: sockets and stdin (R19).
+pub struct Io {
+    /// The WASI descriptor.
+    pub fd: u32,
+    /// Waiting to write (else to read).
+    pub write: bool,
+    /// Monotonic time (ns) after which the operation is tried once more with `timed_out`
+    /// set, and must then finish.
+    pub deadline: Option<u64>,
+    /// Set by the scheduler when the deadline passed first.
+    timed_out: bool,
+    /// Tries the operation; its argument says whether the deadline passed.
+    pub attempt: alloc::boxed::Box<dyn FnMut(bool) -> Step>,
+}
+
+impl Io {
+    /// An operation on `fd` that waits until it is readable (or writable), up to `deadline`.
+    pub fn new(
+        fd: u32,
+        write: bool,
+        deadline: Option<u64>,
+        attempt: alloc::boxed::Box<dyn FnMut(bool) -> Step>,
+    ) -> Io {
+        Io {
+            fd,
+            write,
+            deadline,
+            timed_out: false,
+            attempt,
+        }
+    }
 }
 
 enum Status {
@@ -100,6 +155,12 @@ struct Scheduler {
     failed: Vec<Val>,
     /// The frame handed back last ([`ny_frame_pop`]); its memory stays valid until the next.
     popped: Option<Frame>,
+    /// Tasks suspended on a descriptor ([`Wait::Io`]), each holding one reference.
+    io: Vec<Val>,
+    /// Set when the descriptor the code waiting in place waits for became ready.
+    own_ready: bool,
+    /// Tasks run since the descriptors were last asked about.
+    runs_since_poll: u32,
 }
 
 static mut SCHED: Scheduler = Scheduler {
@@ -110,6 +171,9 @@ static mut SCHED: Scheduler = Scheduler {
     live: 0,
     failed: Vec::new(),
     popped: None,
+    io: Vec::new(),
+    own_ready: false,
+    runs_since_poll: 0,
 };
 
 fn sched() -> &'static mut Scheduler {
@@ -214,6 +278,7 @@ fn run_task(v: Val) {
                     _ => sched().ready.push_back(v),
                 }
             }
+            Wait::Io(_) => sched().io.push(v),
             Wait::Nothing => sched().ready.push_back(v),
         }
         return;
@@ -248,9 +313,14 @@ fn wake_timers(now: u64) {
 }
 
 /// Runs tasks until `done()` holds; `until` is the deadline of the waiting code itself, if
-/// it waits for the clock. `Err` when nothing can make progress any more (every remaining
-/// task waits for another one).
-fn run_until(done: &dyn Fn() -> bool, until: Option<u64>) -> Result<(), ()> {
+/// it waits for the clock, and `own` the descriptor it waits for, if any (when it becomes
+/// ready, `own_ready` is set). `Err` when nothing can make progress any more (every
+/// remaining task waits for another one).
+fn run_until(
+    done: &dyn Fn() -> bool,
+    until: Option<u64>,
+    own: Option<(u32, bool)>,
+) -> Result<(), ()> {
     loop {
         if done() {
             return Ok(());
@@ -259,18 +329,87 @@ fn run_until(done: &dyn Fn() -> bool, until: Option<u64>) -> Result<(), ()> {
             wake_timers(now_ns());
         }
         if let Some(v) = sched().ready.pop_front() {
+            let s = sched();
+            s.runs_since_poll += 1;
+            // Tasks that keep each other busy do not starve the ones waiting for I/O.
+            if s.runs_since_poll >= 64 && !s.io.is_empty() {
+                poll_io(own, Some(0));
+            }
             run_task(v);
             continue;
         }
         let next_timer = sched().timers.peek().map(|&Reverse((d, _, _))| d);
-        let deadline = match (next_timer, until) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => return Err(()),
-        };
+        let io_deadline = sched()
+            .io
+            .iter()
+            .filter_map(|v| match &task_of(v)?.wait {
+                Wait::Io(w) => w.deadline,
+                _ => None,
+            })
+            .min();
+        let deadline = [next_timer, until, io_deadline].into_iter().flatten().min();
+        if deadline.is_none() && own.is_none() && sched().io.is_empty() {
+            return Err(());
+        }
         let now = now_ns();
-        if deadline > now {
-            block_for(deadline - now);
+        let wait = deadline.map(|d| d.saturating_sub(now));
+        if own.is_none() && sched().io.is_empty() {
+            if let Some(ns) = wait {
+                block_for(ns);
+            }
+        } else {
+            poll_io(own, wait);
+        }
+    }
+}
+
+/// Asks which of the descriptors waited for are ready, waiting up to `wait` ns (`None`: no
+/// limit): their tasks become ready, and so do those whose deadline has passed.
+fn poll_io(own: Option<(u32, bool)>, wait: Option<u64>) {
+    let s = sched();
+    s.runs_since_poll = 0;
+    let mut subs: Vec<wasi::Subscription> = Vec::with_capacity(s.io.len() + 2);
+    for (i, v) in s.io.iter().enumerate() {
+        if let Some(Task {
+            wait: Wait::Io(w), ..
+        }) = task_of(v)
+        {
+            subs.push(wasi::Subscription::fd(i as u64, w.fd, w.write));
+        }
+    }
+    if let Some((fd, write)) = own {
+        subs.push(wasi::Subscription::fd(u64::MAX, fd, write));
+    }
+    if let Some(ns) = wait {
+        subs.push(wasi::Subscription::clock(u64::MAX - 1, ns));
+    }
+    let ready = wasi::poll(&subs);
+    let mut woken = alloc::vec![false; s.io.len()];
+    for id in ready {
+        match id {
+            u64::MAX => s.own_ready = true,
+            i if (i as usize) < woken.len() => woken[i as usize] = true,
+            _ => {}
+        }
+    }
+    let now = now_ns();
+    let waiting = core::mem::take(&mut s.io);
+    for (v, woken) in waiting.into_iter().zip(woken) {
+        let go = match task_of(&v) {
+            Some(Task {
+                wait: Wait::Io(w), ..
+            }) => {
+                if !woken && w.deadline.is_some_and(|d| d <= now) {
+                    w.timed_out = true;
+                }
+                woken || w.timed_out
+            }
+            _ => true,
+        };
+        if go {
+            s.ready.push_back(v);
+        } else {
+            s.io.push(v);
         }
     }
 }
@@ -297,13 +436,17 @@ fn wait(w: Wait) -> Option<()> {
     let ok = match &w {
         Wait::Until(deadline, _) => {
             let d = *deadline;
-            run_until(&|| now_ns() >= d, Some(d))
+            run_until(&|| now_ns() >= d, Some(d), None)
         }
         Wait::Future(f) => {
             let f = f.clone();
-            run_until(&move || task_of(&f).is_some_and(|t| finished(t)), None)
+            run_until(
+                &move || task_of(&f).is_some_and(|t| finished(t)),
+                None,
+                None,
+            )
         }
-        Wait::Nothing => Ok(()),
+        Wait::Io(_) | Wait::Nothing => Ok(()),
     };
     if ok.is_err() {
         error::raise(String::from(
@@ -311,6 +454,43 @@ fn wait(w: Wait) -> Option<()> {
         ));
     }
     Some(())
+}
+
+/// Runs an operation on a descriptor (R19): tries it, and while it would block, waits
+/// for the descriptor. A task suspends (the result is then a placeholder and the task
+/// unwinds; the scheduler tries again when the descriptor is ready); other code waits in
+/// place, running the tasks meanwhile. `None` when the operation raised.
+pub fn io(w: Io) -> Option<Val> {
+    drive(w, false)
+}
+
+fn drive(mut w: Io, mut timed_out: bool) -> Option<Val> {
+    loop {
+        match (w.attempt)(timed_out) {
+            Step::Ready(v) => return Some(v),
+            Step::Failed => return None,
+            Step::Pending | Step::PendingOn(_) if timed_out => {
+                error::internal("an operation waited past its deadline");
+            }
+            Step::Pending => {}
+            Step::PendingOn(fd) => w.fd = fd,
+        }
+        if can_suspend() {
+            w.timed_out = false;
+            let task = task_of(current().unwrap()).unwrap();
+            task.wait = Wait::Io(w);
+            state().unwinding = 1;
+            return Some(Val::void());
+        }
+        let own = Some((w.fd, w.write));
+        sched().own_ready = false;
+        let deadline = w.deadline;
+        let done = move || sched().own_ready || deadline.is_some_and(|d| now_ns() >= d);
+        // Cannot fail: the descriptor or the deadline ends the wait.
+        let _ = run_until(&done, deadline, own);
+        timed_out = !sched().own_ready;
+        sched().own_ready = false;
+    }
 }
 
 /// `sleep(ms)` of TimeBox/TimerBox: suspends only the calling task. Gives `done` once the
@@ -403,6 +583,10 @@ pub fn resume_leaf() -> Val {
     match core::mem::replace(&mut task.wait, Wait::Nothing) {
         Wait::Until(_, v) => v,
         Wait::Future(f) => outcome(&f),
+        Wait::Io(w) => {
+            let timed_out = w.timed_out;
+            drive(w, timed_out).unwrap_or_else(Val::void)
+        }
         Wait::Nothing => Val::void(),
     }
 }
@@ -495,7 +679,7 @@ pub unsafe fn destroy(p: *mut Header) {
 /// End of the program: waits for every task, then reports the errors of tasks nobody
 /// awaited (exit status 1 when there were any).
 pub fn finish() {
-    if run_until(&|| sched().live == 0, None).is_err() {
+    if run_until(&|| sched().live == 0, None, None).is_err() {
         let n = sched().live;
         let text = alloc::format!(
             "Error: deadlock: {n} task(s) wait for each other and can never finish\n"

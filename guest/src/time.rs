@@ -20,7 +20,6 @@ use crate::value::Val;
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
     fn clock_time_get(id: u32, precision: u64, time: *mut u64) -> u32;
-    fn poll_oneoff(subs: *const [u64; 6], events: *mut [u64; 4], n: u32, out: *mut u32) -> u32;
 }
 
 const CLOCK_REALTIME: u32 = 0;
@@ -56,13 +55,7 @@ pub fn block_ns(ns: u64) {
     if ns == 0 {
         return;
     }
-    crate::wasi::flush();
-    // `subscription`: userdata, tag 0 (clock) at byte 8, then `subscription_clock` at byte 16:
-    // clock id, timeout (ns), precision, flags (0: relative).
-    let sub = [0u64, 0, CLOCK_MONOTONIC as u64, ns, 1_000, 0];
-    let mut event = [0u64; 4];
-    let mut n = 0u32;
-    unsafe { poll_oneoff(&sub, &mut event, 1, &mut n) };
+    crate::wasi::poll(&[crate::wasi::Subscription::clock(0, ns)]);
 }
 
 // ---------------------------------------------------------------------------------------

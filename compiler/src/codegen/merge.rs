@@ -7,13 +7,95 @@
 //! that point). Exports are reduced to `memory` and `_start`, which is all WASI needs, plus `nyash_flush`,
 //! which a host calls after a trap to write the output the program had buffered.
 
-use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
     ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
     MemorySection, Module, TableSection, TypeSection, ValType,
 };
-use wasmparser::{Parser, Payload};
+use wasmparser::{Parser, Payload, TypeRef};
+
+/// The import module of the host's network calls (R19), which only programs that make a
+/// network box keep.
+pub const NETWORK_IMPORTS: &str = "nyash_net";
+
+/// The runtime's imports a program leaves out: the network calls, unless it makes a
+/// network box, so that it imports only WASI preview 1 and runs on any WASI host.
+///
+/// Each dropped import becomes a defined function that gives `NOSYS` (never called: only
+/// the network boxes call them), placed after the runtime's own functions, so the
+/// runtime's function count, and every index of the program's functions, stay as they
+/// are. The runtime's other functions move down by the number dropped before them, and
+/// [`Dropped::remap`] is the one map from old index to new.
+#[derive(Debug, Default, Clone)]
+pub struct Dropped {
+    /// Function indices of the dropped imports, ascending, with their type index.
+    removed: Vec<(u32, u32)>,
+    /// Function imports of the runtime.
+    import_funcs: u32,
+    /// All functions of the runtime (imported and defined).
+    runtime_funcs: u32,
+}
+
+impl Dropped {
+    /// The imports from `module` in `guest`.
+    pub fn imports_of(guest: &[u8], module: &str) -> Result<Dropped, String> {
+        let perr = |e: wasmparser::BinaryReaderError| format!("reading the runtime: {e}");
+        let mut d = Dropped::default();
+        for payload in Parser::new(0).parse_all(guest) {
+            match payload.map_err(perr)? {
+                Payload::ImportSection(r) => {
+                    for imp in r.into_imports() {
+                        let imp = imp.map_err(perr)?;
+                        if let TypeRef::Func(ty) = imp.ty {
+                            if imp.module == module {
+                                d.removed.push((d.import_funcs, ty));
+                            }
+                            d.import_funcs += 1;
+                        }
+                    }
+                }
+                Payload::FunctionSection(r) => d.runtime_funcs = d.import_funcs + r.count(),
+                _ => {}
+            }
+        }
+        Ok(d)
+    }
+
+    /// Where runtime function `f` is in the merged module.
+    pub fn remap(&self, f: u32) -> u32 {
+        let k = self.removed.len() as u32;
+        if k == 0 || f >= self.runtime_funcs {
+            return f;
+        }
+        if let Ok(j) = self.removed.binary_search_by_key(&f, |&(i, _)| i) {
+            return self.runtime_funcs - k + j as u32;
+        }
+        if f < self.import_funcs {
+            f - self.removed.partition_point(|&(i, _)| i < f) as u32
+        } else {
+            f - k
+        }
+    }
+
+    fn is_dropped(&self, f: u32) -> bool {
+        self.removed.binary_search_by_key(&f, |&(i, _)| i).is_ok()
+    }
+}
+
+/// The re-encoder of the runtime: every function index through [`Dropped::remap`].
+struct Remap<'a>(&'a Dropped);
+
+impl Reencode for Remap<'_> {
+    type Error = std::convert::Infallible;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Self::Error>> {
+        Ok(self.0.remap(func))
+    }
+}
+
+/// WASI's `NOSYS`, what a dropped import's stand-in gives.
+const NOSYS: i32 = 52;
 
 /// What the program adds to the runtime.
 pub struct Addition {
@@ -41,10 +123,12 @@ pub struct Addition {
 pub const FLUSH_EXPORT: &str = "nyash_flush";
 
 /// Builds the merged module.
-pub fn merge(guest: &[u8], add: Addition) -> Result<Vec<u8>, String> {
-    let err = |e: wasm_encoder::reencode::Error| format!("re-encoding the runtime: {e}");
+pub fn merge(guest: &[u8], add: Addition, dropped: &Dropped) -> Result<Vec<u8>, String> {
+    let err = |e: ReencodeError<std::convert::Infallible>| format!("re-encoding the runtime: {e}");
     let perr = |e: wasmparser::BinaryReaderError| format!("reading the runtime: {e}");
-    let mut rt = RoundtripReencoder;
+    let mut rt = Remap(dropped);
+    // Result types of the runtime's function types, for the dropped imports' stand-ins.
+    let mut results: Vec<Vec<wasmparser::ValType>> = Vec::new();
     let mut types = TypeSection::new();
     let mut imports = ImportSection::new();
     let mut funcs = FunctionSection::new();
@@ -60,8 +144,28 @@ pub fn merge(guest: &[u8], add: Addition) -> Result<Vec<u8>, String> {
 
     for payload in Parser::new(0).parse_all(guest) {
         match payload.map_err(perr)? {
-            Payload::TypeSection(r) => rt.parse_type_section(&mut types, r).map_err(err)?,
-            Payload::ImportSection(r) => rt.parse_import_section(&mut imports, r).map_err(err)?,
+            Payload::TypeSection(r) => {
+                for group in r.clone() {
+                    for sub in group.map_err(perr)?.into_types() {
+                        results.push(match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.results().to_vec(),
+                            _ => Vec::new(),
+                        });
+                    }
+                }
+                rt.parse_type_section(&mut types, r).map_err(err)?
+            }
+            Payload::ImportSection(r) => {
+                let mut func = 0u32;
+                for imp in r.into_imports() {
+                    let imp = imp.map_err(perr)?;
+                    let is_func = matches!(imp.ty, TypeRef::Func(_));
+                    if !(is_func && dropped.is_dropped(func)) {
+                        imports.import(imp.module, imp.name, rt.entity_type(imp.ty).map_err(err)?);
+                    }
+                    func += u32::from(is_func);
+                }
+            }
             Payload::FunctionSection(r) => rt.parse_function_section(&mut funcs, r).map_err(err)?,
             Payload::TableSection(r) => {
                 for t in r {
@@ -95,6 +199,22 @@ pub fn merge(guest: &[u8], add: Addition) -> Result<Vec<u8>, String> {
             Payload::DataSection(r) => rt.parse_data_section(&mut data, r).map_err(err)?,
             _ => {}
         }
+    }
+    // The dropped imports' stand-ins, after the runtime's functions (`Dropped`).
+    for &(_, ty) in &dropped.removed {
+        funcs.function(ty);
+        let mut body = Function::new([]);
+        match results.get(ty as usize).map(Vec::as_slice) {
+            Some([]) => {}
+            Some([wasmparser::ValType::I32]) => {
+                body.instructions().i32_const(NOSYS);
+            }
+            _ => {
+                body.instructions().unreachable();
+            }
+        }
+        body.instructions().end();
+        code.function(&body);
     }
     if !has_table && !add.table_entries.is_empty() {
         tables.table(wasm_encoder::TableType {

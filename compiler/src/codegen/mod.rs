@@ -104,14 +104,29 @@ pub fn compile_checked_with(checked: Checked, options: Options) -> Result<Vec<u8
     }
     let guest = options.runtime;
     let ir = crate::ir::build(&checked);
-    let info = runtime::RuntimeInfo::load(guest);
+    // A program that makes no network box imports only WASI preview 1 (R19).
+    let dropped = if crate::ir::makes_any_box(&ir, NETWORK_BOXES) {
+        merge::Dropped::default()
+    } else {
+        merge::Dropped::imports_of(guest.wasm(), merge::NETWORK_IMPORTS)
+            .map_err(CompileFailure::Internal)?
+    };
+    let info = runtime::RuntimeInfo::load(guest).without(&dropped);
     let addition = module::ModuleCx::new(&ir, info, options).emit();
-    let wasm = merge::merge(guest.wasm(), addition).map_err(CompileFailure::Internal)?;
+    let wasm = merge::merge(guest.wasm(), addition, &dropped).map_err(CompileFailure::Internal)?;
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;
     }
     Ok(wasm)
 }
+
+/// The boxes that need the host's network calls.
+const NETWORK_BOXES: &[&str] = &[
+    "SocketBox",
+    "HTTPServerBox",
+    "HTTPClientBox",
+    "HttpClientBox",
+];
 
 /// Validates a module with wasmparser (the feature set the Nyash engine enables).
 pub fn validate(wasm: &[u8]) -> Result<(), String> {

@@ -125,6 +125,15 @@ impl RuntimeInfo {
         Ok(info)
     }
 
+    /// The same facts for the runtime with `dropped`'s imports left out (function indices
+    /// moved as [`super::merge::Dropped::remap`] says).
+    pub fn without(mut self, dropped: &super::merge::Dropped) -> RuntimeInfo {
+        for index in self.functions.values_mut() {
+            *index = dropped.remap(*index);
+        }
+        self
+    }
+
     /// The index of runtime function `name`, one of the contract's [`nyash_abi::EXPORTS`].
     pub fn func(&self, name: &str) -> u32 {
         debug_assert!(

@@ -57,6 +57,22 @@ pub fn build(checked: &Checked) -> Program {
     build_observed(checked, &mut |_, _| {})
 }
 
+/// Whether the program makes (`new`) one of the builtin boxes `names`.
+pub fn makes_any_box(prog: &Program, names: &[&str]) -> bool {
+    fn block(b: &[Stmt], hit: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        b.iter().any(|s| {
+            let mut inner = false;
+            visit::for_each_block(s, |b| inner = inner || block(b, hit));
+            inner || visit::stmt_exprs(s).any(|e| visit::any_written(e, hit))
+        })
+    }
+    let mut hit = |e: &Expr| match e {
+        Expr::NewBuiltin(name, ..) => names.contains(&prog.strings[*name as usize].as_str()),
+        _ => false,
+    };
+    prog.functions.iter().any(|f| block(&f.body, &mut hit))
+}
+
 /// [`build`], showing `observe` the program after each pass.
 pub fn build_observed(checked: &Checked, observe: &mut dyn FnMut(Pass, &Program)) -> Program {
     // Every name is resolved, every string interned, every operation that can raise has a

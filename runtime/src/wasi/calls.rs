@@ -13,6 +13,7 @@ use wasmtime::{Caller, Linker};
 use super::abi::*;
 use super::assets::{self, AssetNode};
 use super::files::{Descriptor, Listing, Node};
+use super::net::{pollable, Pollable};
 use super::{Exit, HostState};
 use crate::payload::assets::ASSET_MOUNT;
 
@@ -47,7 +48,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     define_process(linker)?;
     define_fd(linker)?;
     define_path(linker)?;
-    define_unsupported(linker)?;
+    super::net::define(linker)?;
     Ok(())
 }
 
@@ -188,7 +189,12 @@ fn poll_oneoff(
     struct Sub {
         userdata: u64,
         tag: u8,
+        /// A clock subscription's time to wait; `None` for a descriptor.
         wait: Option<Duration>,
+        /// A descriptor subscription's readiness: known now, or to ask the system.
+        fd: Option<Pollable>,
+        /// The error a descriptor subscription reports (a closed descriptor: `BADF`).
+        error: Errno,
     }
     let mut list = Vec::new();
     for i in 0..count {
@@ -196,7 +202,14 @@ fn poll_oneoff(
         let raw = m.slice(at, SUBSCRIPTION_LEN as usize)?;
         let userdata = u64::from_le_bytes(raw[0..8].try_into().expect("8 bytes"));
         let tag = raw[8];
-        let wait = if tag == EVENTTYPE_CLOCK {
+        let mut sub = Sub {
+            userdata,
+            tag,
+            wait: None,
+            fd: None,
+            error: SUCCESS,
+        };
+        if tag == EVENTTYPE_CLOCK {
             let id = u32::from_le_bytes(raw[16..20].try_into().expect("4 bytes")) as i32;
             let timeout = u64::from_le_bytes(raw[24..32].try_into().expect("8 bytes"));
             let flags = u16::from_le_bytes(raw[40..42].try_into().expect("2 bytes"));
@@ -206,30 +219,70 @@ fn poll_oneoff(
                 clock_known(id)?;
                 timeout
             };
-            Some(Duration::from_nanos(relative))
+            sub.wait = Some(Duration::from_nanos(relative));
         } else if tag <= EVENTTYPE_FD_WRITE {
-            None
+            let fd = u32::from_le_bytes(raw[16..20].try_into().expect("4 bytes")) as i32;
+            match s.files.get(fd) {
+                Ok(d) => sub.fd = Some(pollable(d, tag == EVENTTYPE_FD_WRITE)),
+                Err(e) => {
+                    sub.error = e;
+                    sub.fd = Some(Pollable::Ready);
+                }
+            }
         } else {
             return Err(INVAL);
-        };
-        list.push(Sub {
-            userdata,
-            tag,
-            wait,
-        });
+        }
+        list.push(sub);
     }
-    let any_fd = list.iter().any(|sub| sub.wait.is_none());
     let shortest = list.iter().filter_map(|sub| sub.wait).min();
-    if !any_fd {
+    // Which descriptor subscriptions are ready: those that always are, else what the
+    // system says within the shortest clock's time.
+    let mut ready: Vec<bool> = list
+        .iter()
+        .map(|sub| matches!(sub.fd, Some(Pollable::Ready)))
+        .collect();
+    #[cfg(unix)]
+    {
+        let asks: Vec<(usize, (i32, bool))> = list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, sub)| match sub.fd {
+                Some(Pollable::Host(fd, write)) => Some((i, (fd, write))),
+                _ => None,
+            })
+            .collect();
+        if !asks.is_empty() {
+            let now_only = ready.iter().any(|&r| r) || shortest.is_some_and(|d| d.is_zero());
+            if !now_only {
+                flush_stdout();
+            }
+            let fds: Vec<(i32, bool)> = asks.iter().map(|&(_, f)| f).collect();
+            let timeout = if now_only {
+                Some(Duration::ZERO)
+            } else {
+                shortest
+            };
+            for (&(i, _), r) in asks.iter().zip(super::net::wait(&fds, timeout)) {
+                ready[i] = r;
+            }
+        }
+    }
+    let any_fd = ready.iter().any(|&r| r);
+    if !any_fd
+        && list
+            .iter()
+            .all(|sub| sub.fd.is_none() || matches!(sub.fd, Some(Pollable::Ready)))
+    {
         if let Some(d) = shortest {
             flush_stdout();
             std::thread::sleep(d);
         }
     }
     let mut written = 0u32;
-    for sub in &list {
+    for (sub, fd_ready) in list.iter().zip(&ready) {
         let ready = match sub.wait {
-            None => true,
+            None => *fd_ready,
+            // With no descriptor ready, the wait above lasted the shortest clock's time.
             Some(d) => !any_fd && Some(d) == shortest || d.is_zero(),
         };
         if !ready {
@@ -237,6 +290,7 @@ fn poll_oneoff(
         }
         let mut event = [0u8; EVENT_LEN as usize];
         event[0..8].copy_from_slice(&sub.userdata.to_le_bytes());
+        event[8..10].copy_from_slice(&sub.error.to_le_bytes());
         event[10] = sub.tag;
         if sub.wait.is_none() {
             event[16..24].copy_from_slice(&1u64.to_le_bytes());
@@ -251,9 +305,10 @@ fn poll_oneoff(
 /// for reading, `NOTCAPABLE` if the right was dropped.
 fn readable(d: &mut Descriptor) -> Result<(), Errno> {
     match &d.node {
-        Node::File { readable: true, .. } | Node::Stdin | Node::Asset(AssetNode::File { .. }) => {
-            d.require(RIGHT_FD_READ)
-        }
+        Node::File { readable: true, .. }
+        | Node::Stdin
+        | Node::Socket(_)
+        | Node::Asset(AssetNode::File { .. }) => d.require(RIGHT_FD_READ),
         _ => Err(BADF),
     }
 }
@@ -284,11 +339,16 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, fd: i32, iovs: i32, len: i32, out: i32| {
             code(with(&mut c, |m, s| {
                 let d = s.files.get(fd)?;
-                writable(d)?;
                 let mut data = Vec::new();
                 for (buf, n) in m.iovecs(iovs, len)? {
                     data.extend_from_slice(m.slice(buf, n)?);
                 }
+                if let Node::Socket(sock) = &mut d.node {
+                    // A socket takes what it can now; `AGAIN` when it takes nothing.
+                    let n = sock.write(&data)?;
+                    return m.put_u32(out, n as u32);
+                }
+                writable(d)?;
                 write_all(d, &data)?;
                 m.put_u32(out, data.len() as u32)
             }))
@@ -487,6 +547,7 @@ fn define_fd(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         (FILETYPE_DIRECTORY, d.rights)
                     }
                     Node::Asset(AssetNode::File { .. }) => (FILETYPE_REGULAR_FILE, d.rights),
+                    Node::Socket(_) => (FILETYPE_SOCKET_STREAM, d.rights),
                     Node::File { file, .. } => (
                         file.metadata()
                             .map_or(FILETYPE_REGULAR_FILE, |m| filetype_of(m.file_type())),
@@ -757,13 +818,36 @@ fn read_some(d: &mut Descriptor, buf: &mut [u8]) -> Result<usize, Errno> {
     let result = match &mut d.node {
         Node::Stdin => {
             flush_stdout();
-            std::io::stdin().lock().read(buf)
+            read_stdin(buf)
         }
         Node::File { file, .. } => file.read(buf),
+        Node::Socket(sock) => return sock.read(buf),
         Node::Asset(asset) => return asset.read(buf),
         _ => return Err(BADF),
     };
     result.map_err(|e| errno_of(&e))
+}
+
+/// Reads stdin without a buffer of the host's own, so that what `poll_oneoff` reports as
+/// waiting on descriptor 0 is all there is.
+#[cfg(unix)]
+fn read_stdin(buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn read_stdin(buf: &mut [u8]) -> std::io::Result<usize> {
+    std::io::stdin().lock().read(buf)
 }
 
 fn read_at(file: &fs::File, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
@@ -1536,41 +1620,6 @@ fn make_symlink(target: &str, link: &std::path::Path) -> Result<(), Errno> {
 
 /// The socket functions: nyash opens no sockets, so every descriptor is
 /// either unknown (`BADF`) or not a socket (`NOTSOCK`).
-fn not_a_socket(s: &mut HostState, fd: i32) -> i32 {
-    match s.files.get(fd) {
-        Ok(_) => NOTSOCK as i32,
-        Err(e) => e as i32,
-    }
-}
-
-fn define_unsupported(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    l.func_wrap(
-        MODULE,
-        "sock_accept",
-        |mut c: Ctx<'_>, fd: i32, _flags: i32, _out: i32| not_a_socket(c.data_mut(), fd),
-    )?;
-    l.func_wrap(
-        MODULE,
-        "sock_recv",
-        |mut c: Ctx<'_>, fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32, _oflags: i32| {
-            not_a_socket(c.data_mut(), fd)
-        },
-    )?;
-    l.func_wrap(
-        MODULE,
-        "sock_send",
-        |mut c: Ctx<'_>, fd: i32, _iovs: i32, _len: i32, _flags: i32, _n: i32| {
-            not_a_socket(c.data_mut(), fd)
-        },
-    )?;
-    l.func_wrap(
-        MODULE,
-        "sock_shutdown",
-        |mut c: Ctx<'_>, fd: i32, _how: i32| not_a_socket(c.data_mut(), fd),
-    )?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Instant;

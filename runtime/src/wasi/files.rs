@@ -69,6 +69,8 @@ pub enum Node {
     },
     /// An embedded directory or file (`--include`, `assets.rs`).
     Asset(AssetNode),
+    /// A TCP socket (`net.rs`).
+    Socket(super::net::Socket),
 }
 
 /// One open descriptor: what it is, its rights and its flags.

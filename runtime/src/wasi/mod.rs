@@ -22,6 +22,7 @@ mod assets;
 pub mod call_sequence;
 mod calls;
 mod files;
+mod net;
 #[cfg(test)]
 mod random_calls;
 

@@ -1,0 +1,498 @@
+//! SocketBox and waiting stdin (R19), end to end on all three paths: a bundle's native
+//! code, its Pulley fallback and `nyash run`. Servers and clients on loopback only: Nyash
+//! servers hit by real clients (std's `TcpStream`), a Nyash client against a server
+//! written here, and stdin fed slowly through a pipe. Every wait is bounded, and a child
+//! that outlives its test is killed.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// How long any one step may take before the test gives up (generous: CI is busy).
+const STEP: Duration = Duration::from_secs(30);
+
+/// The three ways a program runs.
+const PATHS: [&str; 3] = ["native", "wasm", "nyash run"];
+
+/// A program, bundled once, and the command that runs it on each path.
+struct Program {
+    dir: TempDir,
+    src: String,
+    app: String,
+}
+
+impl Program {
+    fn new(name: &str, source: &str) -> Program {
+        let dir = TempDir::new(name);
+        let src = write(&dir, &format!("{name}.nyash"), source);
+        let app = dir.path(name);
+        nyash_ok(&["bundle", &src, "-o", &app]);
+        Program { dir, src, app }
+    }
+
+    fn command(&self, path: &str) -> Command {
+        let mut cmd = if path == "nyash run" {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_nyash"));
+            c.args(["run", &self.src])
+                .env("XDG_CACHE_HOME", test_cache_home());
+            c
+        } else {
+            let mut c = Command::new(&self.app);
+            c.env("NYASH_EXEC", path);
+            c
+        };
+        cmd.env_remove("NYASH_TRACE")
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.root());
+        cmd
+    }
+
+    /// Starts the program with piped stdin and stdout.
+    fn start(&self, path: &str) -> Running {
+        let mut child = self
+            .command(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the program");
+        let lines = lines_of(child.stdout.take().unwrap());
+        Running {
+            child: Some(child),
+            lines,
+        }
+    }
+
+    /// Runs the program to its end with no stdin.
+    fn run(&self, path: &str) -> Output {
+        let child = self
+            .command(path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the program");
+        finish(child)
+    }
+}
+
+/// Waits for a child, killing it after [`STEP`].
+fn finish(child: Child) -> Output {
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(STEP) {
+        Ok(out) => {
+            let out = out.unwrap();
+            Output {
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                status: out.status.code().unwrap_or(-1),
+            }
+        }
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("the program did not finish within {STEP:?}");
+        }
+    }
+}
+
+/// A line reader on a thread, so that reading can time out.
+fn lines_of(out: ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A program started by a test.
+struct Running {
+    child: Option<Child>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// The next line the program prints.
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(STEP)
+            .expect("the program printed no line in time")
+    }
+
+    /// Waits for the end, with what it printed from now on.
+    fn finish(mut self) -> (Vec<String>, Output) {
+        let mut child = self.child.take().unwrap();
+        drop(child.stdin.take());
+        let rest: Vec<String> = {
+            let deadline = Instant::now() + STEP;
+            let mut v = Vec::new();
+            while let Ok(l) = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                v.push(l);
+            }
+            v
+        };
+        let out = finish(child);
+        (rest, out)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+        }
+    }
+}
+
+fn connect(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the Nyash server");
+    s.set_read_timeout(Some(STEP)).unwrap();
+    s
+}
+
+fn read_line(r: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("reading a reply");
+    line
+}
+
+/// An echo server: one task per connection, each answering lines until `bye`; it stops
+/// after serving `clients` connections.
+const ECHO_SERVER: &str = r#"
+static box Echo {
+  serve(conn) {
+    loop(true) {
+      local line = conn.readLine()
+      if line == null { break }
+      if line == "bye" {
+        conn.write("bye\n")
+        break
+      }
+      conn.write("echo: " + line + "\n")
+    }
+    conn.close()
+    return 1
+  }
+}
+static box Main {
+  main(args) {
+    local clients = args.get(0).toInteger()
+    local server = new SocketBox()
+    server.bind("127.0.0.1", 0)
+    print("listening on " + server.localPort())
+    local done = new ArrayBox()
+    local i = 0
+    loop(i < clients) {
+      local conn = server.accept()
+      nowait f = Echo.serve(conn)
+      done.push(f)
+      i = i + 1
+    }
+    local total = 0
+    local j = 0
+    loop(j < done.length()) {
+      total = total + await done.get(j)
+      j = j + 1
+    }
+    print("served " + total)
+  }
+}
+"#;
+
+fn port_from(line: &str) -> u16 {
+    line.strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not a start-up line: {line:?}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn an_echo_server_serves_two_clients_at_once_on_every_path() {
+    let program = Program::new("echo", ECHO_SERVER);
+    for path in PATHS {
+        let cmd_args = program.start_with_args(path, &["2"]);
+        let port = port_from(&cmd_args.line());
+        // The slow client connects first and says nothing for a while…
+        let slow = connect(port);
+        let mut slow_reader = BufReader::new(slow.try_clone().unwrap());
+        // …and the fast one is answered meanwhile: its connection is its own task.
+        let fast = connect(port);
+        let mut fast_reader = BufReader::new(fast.try_clone().unwrap());
+        let start = Instant::now();
+        (&fast).write_all(b"hello\r\n").unwrap();
+        assert_eq!(read_line(&mut fast_reader), "echo: hello\n", "{path}");
+        (&fast).write_all("grüße ✓\n".as_bytes()).unwrap();
+        assert_eq!(read_line(&mut fast_reader), "echo: grüße ✓\n", "{path}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{path}: the fast client waited for the slow one"
+        );
+        (&fast).write_all(b"bye\n").unwrap();
+        assert_eq!(read_line(&mut fast_reader), "bye\n", "{path}");
+        // Now the slow one, in two pieces of one line.
+        (&slow).write_all(b"sl").unwrap();
+        thread::sleep(Duration::from_millis(100));
+        (&slow).write_all(b"ow\n").unwrap();
+        assert_eq!(read_line(&mut slow_reader), "echo: slow\n", "{path}");
+        drop(slow);
+        drop(slow_reader);
+        let (rest, out) = cmd_args.finish();
+        assert_eq!(rest, ["served 2"], "{path}: {out:?}");
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        assert_eq!(out.stderr, "", "{path}");
+        drop(fast);
+        let _ = fast_reader.read_to_string(&mut String::new());
+    }
+}
+
+impl Program {
+    fn start_with_args(&self, path: &str, args: &[&str]) -> Running {
+        let mut cmd = self.command(path);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("starting the program");
+        let lines = lines_of(child.stdout.take().unwrap());
+        Running {
+            child: Some(child),
+            lines,
+        }
+    }
+}
+
+#[test]
+fn a_nyash_client_talks_to_a_server_written_here() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Answers each connection's lines upper-cased, slowly, then closes after `end`.
+    let server = thread::spawn(move || {
+        for conn in listener.incoming().take(PATHS.len()) {
+            let conn = conn.unwrap();
+            conn.set_read_timeout(Some(STEP)).unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut w = conn;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if line.trim() == "end" {
+                    w.write_all(b"partial").unwrap();
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+                w.write_all(line.to_uppercase().as_bytes()).unwrap();
+            }
+        }
+    });
+    let source = format!(
+        r#"
+local s = new SocketBox()
+print(s)
+s.connect("localhost", "{port}")
+print(s.isConnected())
+print(s.remotePort() == {port})
+s.write("one\n")
+print(s.readLine())
+s.write("two\n")
+print(s.readLine())
+s.write("end\n")
+print(s.read())
+print(s.read())
+print(s.isConnected())
+s.close()
+try {{ s.read() }} catch (e) {{ print(e.getMessage()) }}
+"#
+    );
+    let program = Program::new("client", &source);
+    for path in PATHS {
+        let out = program.run(path);
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert!(
+            lines[0].starts_with("SocketBox(id: ") && lines[0].ends_with(", status: Disconnected)"),
+            "{path}: {lines:?}"
+        );
+        assert_eq!(
+            &lines[1..],
+            [
+                "true",
+                "true",
+                "ONE",
+                "TWO",
+                "partial",
+                "null",
+                "false",
+                "Socket is closed"
+            ],
+            "{path}: {out:?}"
+        );
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn socket_errors_are_catchable_and_say_what_failed() {
+    // A port nobody listens on: bind one, note it, let it go.
+    let free = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = free.local_addr().unwrap().port();
+    drop(free);
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let source = format!(
+        r#"
+local s = new SocketBox()
+try {{ s.connect("127.0.0.1", {closed_port}) }} catch (e) {{ print(e.getMessage()) }}
+local b = new SocketBox()
+try {{ b.bind("127.0.0.1", {taken_port}) }} catch (e) {{ print(e.getMessage()) }}
+try {{ new SocketBox().bind("127.0.0.1", 70000) }} catch (e) {{ print(e.getMessage()) }}
+try {{ new SocketBox().read() }} catch (e) {{ print(e.getMessage()) }}
+try {{ new SocketBox().accept() }} catch (e) {{ print(e.getMessage()) }}
+try {{ new SocketBox().connect("no-such-host.invalid", 80) }} catch (e) {{ print(e.getMessage()) }}
+local server = new SocketBox()
+server.bind("127.0.0.1", 0)
+print(server.isServer())
+print(server.acceptTimeout(50))
+print("end")
+"#
+    );
+    let program = Program::new("errors", &source);
+    for path in PATHS {
+        let out = program.run(path);
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        assert_eq!(
+            out.stdout,
+            format!(
+                "Cannot connect to 127.0.0.1:{closed_port}: connection refused\n\
+                 Cannot bind 127.0.0.1:{taken_port}: address already in use\n\
+                 Invalid port: 70000\n\
+                 read() needs a connected socket\n\
+                 accept() needs a bound socket\n\
+                 Cannot connect to no-such-host.invalid:80: host not found\n\
+                 true\n\
+                 null\n\
+                 end\n"
+            ),
+            "{path}: {out:?}"
+        );
+    }
+    drop(taken);
+}
+
+#[test]
+fn read_line_on_stdin_waits_only_for_its_task() {
+    // A timer task ticks while the main program waits for stdin lines that come slowly.
+    let source = r#"
+static box Ticker {
+  run(n) {
+    local t = new TimeBox()
+    local i = 0
+    loop(i < n) {
+      t.sleep(40)
+      print("tick")
+      i = i + 1
+    }
+    return i
+  }
+}
+local console = new ConsoleBox()
+nowait ticks = Ticker.run(25)
+print("ready")
+loop(true) {
+  local line = console.readLine()
+  if line == null { break }
+  print("line: " + line)
+}
+print("ticks: " + await ticks)
+"#;
+    let program = Program::new("stdin", source);
+    for path in PATHS {
+        let mut running = program.start(path);
+        assert_eq!(running.line(), "ready", "{path}");
+        let mut stdin = running.child.as_mut().unwrap().stdin.take().unwrap();
+        stdin.write_all(b"first\n").unwrap();
+        stdin.flush().unwrap();
+        // Ticks may come first; then the line, then more ticks while the program waits
+        // for the next line, which is not written until one is seen.
+        let mut seen = Vec::new();
+        loop {
+            let l = running.line();
+            let tick_after_line = l == "tick" && seen.iter().any(|s| s == "line: first");
+            seen.push(l);
+            if tick_after_line {
+                break;
+            }
+        }
+        stdin.write_all(b"second\r\nthird").unwrap();
+        drop(stdin);
+        let (rest, out) = running.finish();
+        seen.extend(rest);
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        let lines: Vec<&str> = seen
+            .iter()
+            .map(String::as_str)
+            .filter(|l| *l != "tick")
+            .collect();
+        assert_eq!(
+            lines,
+            ["line: first", "line: second", "line: third", "ticks: 25"],
+            "{path}: {seen:?}"
+        );
+        assert_eq!(seen.iter().filter(|l| *l == "tick").count(), 25, "{path}");
+    }
+}
+
+#[test]
+fn only_programs_with_network_boxes_import_the_network_calls() {
+    let dir = TempDir::new("imports");
+    let plain = write(&dir, "plain.nyash", "print(\"hi\")\n");
+    let net = write(
+        &dir,
+        "net.nyash",
+        "local s = new SocketBox()\nprint(s.isServer())\n",
+    );
+    for (src, wants) in [(&plain, false), (&net, true)] {
+        let wasm = dir.path("out.wasm");
+        nyash_ok(&["build", src, "-o", &wasm]);
+        let bytes = std::fs::read(&wasm).unwrap();
+        let mut modules = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+            if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {
+                for imp in r.into_imports() {
+                    modules.push(imp.unwrap().module.to_string());
+                }
+            }
+        }
+        assert!(modules.iter().any(|m| m == "wasi_snapshot_preview1"));
+        assert_eq!(
+            modules.iter().any(|m| m == "nyash_net"),
+            wants,
+            "{src}: {modules:?}"
+        );
+        assert!(
+            modules
+                .iter()
+                .all(|m| m == "wasi_snapshot_preview1" || m == "nyash_net"),
+            "{modules:?}"
+        );
+    }
+}
