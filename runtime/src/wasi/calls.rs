@@ -237,12 +237,13 @@ fn poll_oneoff(
     let shortest = list.iter().filter_map(|sub| sub.wait).min();
     // Which descriptor subscriptions are ready: those that always are, else what the
     // system says within the shortest clock's time.
-    let mut ready: Vec<bool> = list
+    let ready: Vec<bool> = list
         .iter()
         .map(|sub| matches!(sub.fd, Some(Pollable::Ready)))
         .collect();
     #[cfg(unix)]
-    {
+    let ready = {
+        let mut ready = ready;
         let asks: Vec<(usize, (i32, bool))> = list
             .iter()
             .enumerate()
@@ -266,7 +267,8 @@ fn poll_oneoff(
                 ready[i] = r;
             }
         }
-    }
+        ready
+    };
     let any_fd = ready.iter().any(|&r| r);
     if !any_fd
         && list
