@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use nyash_compiler::codegen::merge::{Dropped, NETWORK_IMPORTS};
 use nyash_compiler::codegen::runtime::RuntimeInfo;
 use nyash_compiler::ir::{self, print::print_program, Pass};
 use nyash_compiler::{compile_checked, load_program, FsLoader, GuestRuntime};
@@ -100,7 +101,10 @@ struct Runtime {
 
 impl Runtime {
     fn read(guest: GuestRuntime) -> Runtime {
-        let info = RuntimeInfo::load(guest);
+        // The snapshot programs make no network box, so the runtime's network imports are
+        // dropped and its functions renumbered, as the compiler does.
+        let dropped = Dropped::imports_of(guest.wasm(), NETWORK_IMPORTS).unwrap();
+        let info = RuntimeInfo::load(guest).without(&dropped);
         let exports = info
             .functions
             .iter()

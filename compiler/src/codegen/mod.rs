@@ -19,7 +19,7 @@ mod dynamic;
 mod frame;
 mod helpers;
 mod idioms;
-mod merge;
+pub mod merge;
 mod module;
 mod resume;
 pub mod runtime;

@@ -170,6 +170,7 @@ fn now(s: &HostState, id: i32) -> Result<u64, Errno> {
 const SUBSCRIPTION_LEN: i32 = 48;
 const EVENT_LEN: i32 = 32;
 const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_READ: u8 = 1;
 const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
 
@@ -220,7 +221,7 @@ fn poll_oneoff(
                 timeout
             };
             sub.wait = Some(Duration::from_nanos(relative));
-        } else if tag <= EVENTTYPE_FD_WRITE {
+        } else if tag == EVENTTYPE_FD_READ || tag == EVENTTYPE_FD_WRITE {
             let fd = u32::from_le_bytes(raw[16..20].try_into().expect("4 bytes")) as i32;
             match s.files.get(fd) {
                 Ok(d) => sub.fd = Some(pollable(d, tag == EVENTTYPE_FD_WRITE)),
@@ -1723,5 +1724,67 @@ mod tests {
         assert_eq!(poll(&mut buf, 0, 128, 1), Err(INVAL));
         clock_sub(&mut buf, 0, 1, CLOCK_MONOTONIC as u32, 0, 0);
         assert_eq!(poll(&mut buf, 0, 250, 1), Err(FAULT));
+    }
+
+    /// Writes a descriptor subscription (`subscription_fd_readwrite`) at `at`.
+    fn fd_sub(buf: &mut [u8], at: usize, userdata: u64, tag: u8, fd: u32) {
+        let sub = &mut buf[at..at + SUBSCRIPTION_LEN as usize];
+        sub.fill(0);
+        sub[0..8].copy_from_slice(&userdata.to_le_bytes());
+        sub[8] = tag;
+        sub[16..20].copy_from_slice(&fd.to_le_bytes());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_socket_subscription_waits_for_the_socket_not_for_the_clock() {
+        let mut s = host();
+        let sock = super::super::net::listen("127.0.0.1", 0, 8).unwrap();
+        let port = sock.address(false).unwrap().port();
+        let fd = s.files.insert(super::super::net::new_descriptor(sock));
+        let mut buf = vec![0u8; 1024];
+        fd_sub(&mut buf, 0, 11, EVENTTYPE_FD_READ, fd as u32);
+        clock_sub(&mut buf, 48, 12, CLOCK_MONOTONIC as u32, 10_000_000_000, 0);
+        // A connection arrives after 50 ms; the 10 s clock must not be what ends the wait.
+        let client = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            std::net::TcpStream::connect(("127.0.0.1", port)).unwrap()
+        });
+        let start = Instant::now();
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 2, 1000);
+        let waited = start.elapsed();
+        assert_eq!(r, Ok(()));
+        assert!(waited >= Duration::from_millis(40), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        assert_eq!(u64::from_le_bytes(buf[512..520].try_into().unwrap()), 11);
+        assert_eq!(buf[522], EVENTTYPE_FD_READ);
+        drop(client.join().unwrap());
+        // Once the connection is taken, with a short clock, the clock fires.
+        let accepted = match &mut s.files.get(fd).unwrap().node {
+            Node::Socket(l) => l.accept(),
+            _ => unreachable!(),
+        };
+        assert!(accepted.is_ok());
+        clock_sub(&mut buf, 48, 13, CLOCK_MONOTONIC as u32, 20_000_000, 0);
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 2, 1000);
+        assert_eq!(r, Ok(()));
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        assert_eq!(u64::from_le_bytes(buf[512..520].try_into().unwrap()), 13);
+    }
+
+    #[test]
+    fn a_subscription_on_a_closed_descriptor_reports_badf_at_once() {
+        let mut s = host();
+        let mut buf = vec![0u8; 1024];
+        fd_sub(&mut buf, 0, 5, EVENTTYPE_FD_READ, 77);
+        clock_sub(&mut buf, 48, 6, CLOCK_MONOTONIC as u32, 10_000_000_000, 0);
+        let start = Instant::now();
+        let r = poll_oneoff(&mut GuestMemory::new(&mut buf), &mut s, 0, 512, 2, 1000);
+        assert_eq!(r, Ok(()));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(u32::from_le_bytes(buf[1000..1004].try_into().unwrap()), 1);
+        assert_eq!(u64::from_le_bytes(buf[512..520].try_into().unwrap()), 5);
+        assert_eq!(u16::from_le_bytes(buf[520..522].try_into().unwrap()), BADF);
     }
 }

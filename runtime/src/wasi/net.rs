@@ -99,8 +99,38 @@ fn socket_for(addr: &SocketAddr) -> io::Result<socket2::Socket> {
     socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
 }
 
+/// Raises the soft limit of open descriptors to the hard one, once, when the program first
+/// opens a socket (as Go's runtime does at start): a server holds one descriptor per
+/// connection, and the usual soft limit of 1024 is far below what the system allows.
+#[cfg(unix)]
+fn raise_descriptor_limit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `lim` is a valid `rlimit` for both calls.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+                // macOS refuses more than OPEN_MAX for an unlimited hard limit.
+                lim.rlim_cur = if cfg!(target_os = "macos") {
+                    lim.rlim_max.min(10_240)
+                } else {
+                    lim.rlim_max
+                };
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn raise_descriptor_limit() {}
+
 /// Binds `host:port` and listens with `backlog`: the first address that binds.
-fn listen(host: &str, port: u16, backlog: i32) -> Result<Socket, Errno> {
+pub(super) fn listen(host: &str, port: u16, backlog: i32) -> Result<Socket, Errno> {
+    raise_descriptor_limit();
     let mut last = NOENT;
     for addr in resolve(host, port)? {
         let attempt = (|| {
@@ -127,6 +157,7 @@ fn listen(host: &str, port: u16, backlog: i32) -> Result<Socket, Errno> {
 /// Starts connecting to address number `index` of `host:port`: the connection completes
 /// in the background ([`connected`]). `NOENT` when there is no such address.
 fn connect(host: &str, port: u16, index: u32) -> Result<Socket, Errno> {
+    raise_descriptor_limit();
     let addrs = resolve(host, port)?;
     let addr = addrs.get(index as usize).ok_or(NOENT)?;
     let s = socket_for(addr).map_err(|e| errno_of_net(&e))?;
@@ -217,7 +248,7 @@ impl Socket {
         s.shutdown(how).map_err(|e| errno_of_net(&e))
     }
 
-    fn address(&self, remote: bool) -> Result<SocketAddr, Errno> {
+    pub(super) fn address(&self, remote: bool) -> Result<SocketAddr, Errno> {
         let r = match (self, remote) {
             (Socket::Listener(l), false) => l.local_addr(),
             (Socket::Listener(_), true) => return Err(NOTCONN),
@@ -245,7 +276,7 @@ fn socket_of(s: &mut HostState, fd: i32) -> Result<&mut Socket, Errno> {
     }
 }
 
-fn new_descriptor(sock: Socket) -> Descriptor {
+pub(super) fn new_descriptor(sock: Socket) -> Descriptor {
     Descriptor {
         node: Node::Socket(sock),
         rights: SOCKET_RIGHTS,
