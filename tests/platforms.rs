@@ -350,6 +350,64 @@ fn a_nyash_program_bundled_for_all_targets_runs_natively_wherever_it_can_run_her
     }
 }
 
+/// A program that talks to itself over loopback: a server task and a client task.
+const SELF_TALK: &str = r#"static box Peer {
+    talk(port) {
+        local c = new SocketBox()
+        c.connect("127.0.0.1", port)
+        c.write("ping\n")
+        return c.readLine()
+    }
+}
+try {
+    local server = new SocketBox()
+    server.bind("127.0.0.1", 0)
+    nowait reply = Peer.talk(server.localPort())
+    local conn = server.accept()
+    conn.write("pong: " + conn.readLine() + "\n")
+    print(await reply)
+} catch (e) {
+    print(e.getMessage())
+}
+"#;
+
+#[test]
+fn sockets_work_on_every_linux_launcher_and_say_so_where_they_are_missing() {
+    let dir = TempDir::new("dist-net");
+    let src = write(&dir, "net.nyash", SELF_TALK);
+    let dist = dir.path("dist");
+    nyash_ok(&["bundle", &src, "--target", "all", "--out-dir", &dist]);
+    for target in embedded_launchers() {
+        if target.contains("darwin") {
+            continue;
+        }
+        let exe = if target.contains("windows") {
+            format!("{dist}/net-{target}.exe")
+        } else {
+            format!("{dist}/net-{target}")
+        };
+        let Some(runner) = runner_for(&target) else {
+            skip(&format!("no way to run {target} executables here"));
+            continue;
+        };
+        // The Windows launcher has no networking yet: the program is told, and catches it.
+        let want = if target.contains("windows") {
+            "Network is not available on this host\n"
+        } else {
+            "pong: ping\n"
+        };
+        for exec in ["native", "wasm"] {
+            let out = run_on(&runner, &exe, &[], &[("NYASH_EXEC", exec)]);
+            assert_eq!(
+                (out.status, out.stdout.as_str()),
+                (0, want),
+                "{target} {exec}: {}",
+                out.stderr
+            );
+        }
+    }
+}
+
 #[test]
 fn a_single_target_gives_an_executable_for_that_platform() {
     if !launcher_embedded(
