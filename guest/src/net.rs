@@ -141,6 +141,16 @@ fn socket(v: &Val) -> &'static mut Socket {
     }
 }
 
+/// The socket of `v`, or `None` after raising `Socket is closed` when it was closed.
+fn open_socket(v: &Val) -> Option<&'static mut Socket> {
+    let s = socket(v);
+    if s.closed {
+        raise(String::from("Socket is closed"));
+        return None;
+    }
+    Some(s)
+}
+
 /// Display text: `SocketBox(id: N, status: Server|Connected|Disconnected)`.
 pub fn push_display(out: &mut String, s: &Socket) {
     let status = match s.status {
@@ -340,11 +350,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Any read: waits (only the calling task) until `kind` can give something.
 fn read(recv: &Val, name: &str, kind: ReadKind, timeout_ms: Option<i64>) -> Option<Val> {
-    let s = socket(recv);
-    if s.closed {
-        raise(String::from("Socket is closed"));
-        return None;
-    }
+    let s = open_socket(recv)?;
     if s.fd.is_none() || s.status == Status::Server {
         raise(format!("{name}() needs a connected socket"));
         return None;
@@ -361,11 +367,9 @@ fn read(recv: &Val, name: &str, kind: ReadKind, timeout_ms: Option<i64>) -> Opti
         false,
         deadline,
         Box::new(move |timed_out| {
-            let s = socket(&me);
-            if s.closed {
-                raise(String::from("Socket is closed"));
+            let Some(s) = open_socket(&me) else {
                 return Step::Failed;
-            }
+            };
             loop {
                 if let Some(r) = take(s, kind) {
                     return r.map_or(Step::Failed, Step::Ready);
@@ -395,11 +399,7 @@ fn read(recv: &Val, name: &str, kind: ReadKind, timeout_ms: Option<i64>) -> Opti
 
 /// `write(x)`: all of the bytes, waiting while the system takes them.
 fn write(recv: &Val, x: &Val) -> Option<Val> {
-    let s = socket(recv);
-    if s.closed {
-        raise(String::from("Socket is closed"));
-        return None;
-    }
+    let s = open_socket(recv)?;
     let Some(fd) = s.fd.filter(|_| s.status != Status::Server) else {
         raise(String::from("write() needs a connected socket"));
         return None;
@@ -418,11 +418,9 @@ fn write(recv: &Val, x: &Val) -> Option<Val> {
         true,
         deadline,
         Box::new(move |timed_out| {
-            let s = socket(&me);
-            if s.closed {
-                raise(String::from("Socket is closed"));
+            let Some(s) = open_socket(&me) else {
                 return Step::Failed;
-            }
+            };
             if !mine {
                 if s.writing {
                     // Another task's write is under way: wait for it to finish.
@@ -486,11 +484,7 @@ fn bind(recv: &Val, host: &Val, port: &Val) -> Option<Val> {
 
 /// `accept()` / `acceptTimeout(ms)`: the next connection as a new SocketBox.
 fn accept(recv: &Val, name: &str, timeout_ms: Option<i64>) -> Option<Val> {
-    let s = socket(recv);
-    if s.closed {
-        raise(String::from("Socket is closed"));
-        return None;
-    }
+    let s = open_socket(recv)?;
     let Some(fd) = s.fd.filter(|_| s.status == Status::Server) else {
         raise(format!("{name}() needs a bound socket"));
         return None;

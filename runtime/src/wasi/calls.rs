@@ -20,10 +20,11 @@ use crate::payload::assets::ASSET_MOUNT;
 /// The import module name of WASI preview 1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
 
-type Ctx<'a> = Caller<'a, HostState>;
+/// What every host function is given: the store's data and the caller's exports.
+pub(super) type Ctx<'a> = Caller<'a, HostState>;
 
-/// Runs `f` with the guest's memory and the host state.
-fn with<T>(
+/// Runs `f` on the caller's memory and the host state (`FAULT` without a memory).
+pub(super) fn with<T>(
     caller: &mut Ctx<'_>,
     f: impl FnOnce(&mut GuestMemory<'_>, &mut HostState) -> Result<T, Errno>,
 ) -> Result<T, Errno> {
@@ -32,7 +33,8 @@ fn with<T>(
     f(&mut GuestMemory::new(bytes), state)
 }
 
-fn code(result: Result<(), Errno>) -> i32 {
+/// The WASI return value of a result.
+pub(super) fn code(result: Result<(), Errno>) -> i32 {
     match result {
         Ok(()) => SUCCESS as i32,
         Err(e) => e as i32,

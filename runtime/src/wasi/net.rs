@@ -17,9 +17,10 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use wasmtime::{Caller, Linker};
+use wasmtime::Linker;
 
 use super::abi::*;
+use super::calls::{code, with, Ctx};
 use super::files::{Descriptor, Node};
 use super::HostState;
 
@@ -283,24 +284,6 @@ pub(super) fn new_descriptor(sock: Socket) -> Descriptor {
         inheriting: 0,
         flags: 0,
     }
-}
-
-type Ctx<'a> = Caller<'a, HostState>;
-
-fn code(result: Result<(), Errno>) -> i32 {
-    match result {
-        Ok(()) => SUCCESS as i32,
-        Err(e) => e as i32,
-    }
-}
-
-fn with<T>(
-    caller: &mut Ctx<'_>,
-    f: impl FnOnce(&mut GuestMemory<'_>, &mut HostState) -> Result<T, Errno>,
-) -> Result<T, Errno> {
-    let memory = caller.data().memory.ok_or(FAULT)?;
-    let (bytes, state) = memory.data_and_store_mut(caller);
-    f(&mut GuestMemory::new(bytes), state)
 }
 
 fn host_text(m: &GuestMemory<'_>, ptr: i32, len: i32) -> Result<String, Errno> {
