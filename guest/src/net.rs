@@ -230,7 +230,10 @@ fn fill(s: &mut Socket) -> Result<bool, u32> {
     let Some(fd) = s.fd else {
         return Err(8);
     };
-    let mut chunk = alloc::vec![0u8; READ_MAX];
+    // One scratch buffer for every read (the runtime is single-threaded): no allocation
+    // per read, and no 64 KiB kept by each waiting connection.
+    static mut CHUNK: [u8; READ_MAX] = [0; READ_MAX];
+    let chunk = unsafe { &mut *core::ptr::addr_of_mut!(CHUNK) };
     let iov = [chunk.as_mut_ptr() as u32, chunk.len() as u32];
     let mut n = 0u32;
     match unsafe { sock_fd_read(fd, &iov, 1, &mut n) } {
