@@ -216,6 +216,7 @@ pub const EXPORTS: &[Export] = &[
     export("ny_throw", &[I32, I64], &[]),
     export("ny_raise", &[I32, I32], &[]),
     export("ny_err_field", &[I32, I64, I32, I32], &[]),
+    export("ny_method_ref", &[I32, I64, I32, I32], &[I64]),
     export("ny_trace", &[I32, I32], &[]),
     export("ny_catch", &[], &[I64]),
     export("ny_error_class", &[], &[I32]),

@@ -15,6 +15,8 @@ use crate::wasi;
 
 static mut ERROR: Option<Val> = None;
 static mut TRACE: Vec<&'static str> = Vec::new();
+/// The trace of the error most recently taken by [`take`].
+static mut CAUGHT: Vec<&'static str> = Vec::new();
 static mut DROPPED: usize = 0;
 const MAX_FRAMES: usize = 16;
 
@@ -66,11 +68,21 @@ pub fn push_frame(frame: &'static str) {
     }
 }
 
-/// Takes the pending error (for a `catch`), clearing the pending state.
+/// Takes the pending error (for a `catch`), clearing the pending state; its trace is kept
+/// for [`last_caught_trace`].
 pub fn take() -> Val {
     state().pending = 0;
-    trace().clear();
+    let t = trace();
+    let caught = unsafe { &mut *core::ptr::addr_of_mut!(CAUGHT) };
+    caught.clear();
+    caught.append(t);
     slot().take().unwrap_or(Val::null())
+}
+
+/// The trace of the error most recently caught (HTTPServerBox reports a raising handler's
+/// error with it).
+pub fn last_caught_trace() -> Vec<&'static str> {
+    unsafe { (*core::ptr::addr_of!(CAUGHT)).clone() }
 }
 
 /// The pending error value, borrowed.

@@ -196,6 +196,18 @@ pub extern "C" fn ny_raise(msg: u32, len: u32) {
     error::raise(static_str(msg, len).into());
 }
 
+/// `x.m` where `m` is a method of `x`'s box and not a field: a MethodBox bound to `x`
+/// (consumed).
+#[no_mangle]
+pub extern "C" fn ny_method_ref(t: u32, b: i64, name: u32, len: u32) -> i64 {
+    let recv = Val::from_raw(t, b as u64);
+    let name = alloc::string::String::from(static_str(name, len));
+    ret(crate::native::new_native(crate::native::Native::Method {
+        recv,
+        name,
+    }))
+}
+
 /// Raises "Field 'f' not found in C" for the value `(t, b)` (consumed).
 #[no_mangle]
 pub extern "C" fn ny_err_field(t: u32, b: i64, name: u32, len: u32) {

@@ -57,7 +57,7 @@ fn to_val(v: &Value) -> Val {
 
 /// A Nyash value as JSON: null, Bool, Int, string, ArrayBox and MapBox map over; anything
 /// else becomes its display text (Part 2 §14.13).
-fn from_val(v: &Val, depth: u32) -> Option<Value> {
+pub(crate) fn from_val(v: &Val, depth: u32) -> Option<Value> {
     if depth > 100 {
         raise("set(): the value is nested too deeply (or contains itself)".into());
         return None;

@@ -30,6 +30,7 @@ mod error;
 mod exports;
 mod fast;
 mod file;
+mod http;
 mod instance;
 mod json;
 mod jsontext;

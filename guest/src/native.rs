@@ -49,6 +49,18 @@ pub enum Native {
     Debug(Debug),
     /// `new SocketBox()`.
     Socket(alloc::boxed::Box<crate::net::Socket>),
+    /// An HTTPRequestBox.
+    HttpRequest(alloc::boxed::Box<crate::http::Request>),
+    /// An HTTPResponseBox.
+    HttpResponse(alloc::boxed::Box<crate::http::Response>),
+    /// A MethodBox: method `name` of `recv` (`x.m` for a method `m`, or
+    /// `new MethodBox(x, "m")`).
+    Method {
+        /// The receiver.
+        recv: Val,
+        /// The method's name.
+        name: String,
+    },
     /// `a >> b`.
     Channel {
         /// The sender's text.
@@ -74,6 +86,9 @@ impl Native {
             Native::Debug(_) => "DebugBox",
             Native::Channel { .. } => "ChannelBox",
             Native::Socket(_) => "SocketBox",
+            Native::HttpRequest(_) => "HTTPRequestBox",
+            Native::HttpResponse(_) => "HTTPResponseBox",
+            Native::Method { .. } => "MethodBox",
         }
     }
 }
@@ -123,6 +138,15 @@ pub fn push_display(out: &mut String, n: &Native, depth: u32) {
             out.push_str(&format!("Channel({sender} >> {receiver})"))
         }
         Native::Socket(s) => crate::net::push_display(out, s),
+        Native::HttpRequest(r) => crate::http::push_request_display(out, r),
+        Native::HttpResponse(r) => crate::http::push_response_display(out, r),
+        Native::Method { recv, name } => {
+            out.push_str("MethodBox(");
+            out.push_str(&crate::display::type_name(recv));
+            out.push('.');
+            out.push_str(name);
+            out.push(')');
+        }
     }
 }
 
@@ -137,6 +161,9 @@ pub fn equals(a: &Native, b: &Native) -> bool {
         (Native::Buffer(x), Native::Buffer(y)) => x == y,
         (Native::Json(x), Native::Json(y)) => x == y,
         (Native::Regex(x), Native::Regex(y)) => x.pattern == y.pattern,
+        (Native::Method { recv: r1, name: n1 }, Native::Method { recv: r2, name: n2 }) => {
+            n1 == n2 && r1.ptr().is_some() && r1.ptr() == r2.ptr()
+        }
         (
             Native::Channel {
                 sender: s1,
@@ -211,6 +238,14 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
         "SocketBox" => {
             exactly(0)?;
             return Some(crate::net::construct());
+        }
+        "HTTPRequestBox" => return crate::http::construct_request(&args),
+        "HTTPResponseBox" => return crate::http::construct_response(&args),
+        "MethodBox" => {
+            exactly(2)?;
+            let name = String::from(arg_str("MethodBox", &args[1])?);
+            let recv = args.into_iter().next().unwrap();
+            Native::Method { recv, name }
         }
         // `a >> b`, lowered by the compiler (the receiver is already a name or a text).
         "ChannelBox>>" => {
@@ -294,6 +329,12 @@ pub fn call(recv: &Val, name: &str, args: Vec<Val>) -> Option<Val> {
         Native::Debug(d) => debug::call(d, name, args),
         Native::Channel { sender, receiver } => channel_method(sender, receiver, recv, name, &args),
         Native::Socket(_) => crate::net::call(recv, name, &args),
+        Native::HttpRequest(r) => crate::http::request_call(r, recv, name, &args),
+        Native::HttpResponse(r) => crate::http::response_call(r, recv, name, &args),
+        Native::Method {
+            recv: target,
+            name: m,
+        } => method_box_call(target, m, recv, name, &args),
     }
 }
 
@@ -370,6 +411,44 @@ fn channel_method(
             Val::bool(crate::ops::equals(recv, &args[0]))
         }
         _ => return unknown_method("ChannelBox", name),
+    };
+    Some(r)
+}
+
+fn method_box_call(
+    target: &Val,
+    method: &str,
+    recv: &Val,
+    name: &str,
+    args: &[Val],
+) -> Option<Val> {
+    let r = match name {
+        // The HTTP server's own calls (compiler/src/prelude/http.nyash).
+        "__receiver" => {
+            expect_args(name, args, 0)?;
+            target.clone()
+        }
+        "__name" => {
+            expect_args(name, args, 0)?;
+            new_str(String::from(method))
+        }
+        "invoke" => {
+            raise(format!(
+                "MethodBox.invoke() is not supported yet; call {}.{method}(…) directly, or \
+                 register the MethodBox as an HTTPServerBox handler",
+                crate::display::type_name(target)
+            ));
+            return None;
+        }
+        "toString" => {
+            expect_args(name, args, 0)?;
+            new_str(display(recv))
+        }
+        "equals" => {
+            expect_args(name, args, 1)?;
+            Val::bool(crate::ops::equals(recv, &args[0]))
+        }
+        _ => return unknown_method("MethodBox", name),
     };
     Some(r)
 }

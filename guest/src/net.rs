@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 use crate::builtins::{arg_int, expect_args, unknown_method};
 use crate::display::display;
 use crate::error::raise;
+use crate::http;
 use crate::native::{native_of, new_native, Native};
 use crate::object::new_str;
 use crate::tasks::{self, Io, Step};
@@ -81,6 +82,12 @@ pub struct Socket {
     writing: bool,
     /// `close()` was called (I/O then raises `Socket is closed`).
     closed: bool,
+    /// An HTTP client's request (`GET http://…`): errors then read `Cannot <it>: <reason>`.
+    purpose: Option<String>,
+    /// An HTTP client's deadline for the whole request (monotonic ns).
+    until: Option<u64>,
+    /// A server connection answered `Expect: 100-continue` for the request being read.
+    continued: bool,
 }
 
 static mut NEXT_ID: u32 = 0;
@@ -104,20 +111,32 @@ impl Socket {
             label: String::new(),
             writing: false,
             closed: false,
+            purpose: None,
+            until: None,
+            continued: false,
         }
     }
 
     fn close(&mut self) {
         if let Some(fd) = self.fd.take() {
             unsafe { fd_close(fd) };
+            tasks::wake(fd);
         }
         self.closed = true;
         self.status = Status::Disconnected;
     }
 
     fn deadline(&self) -> Option<u64> {
-        (self.timeout_ms > 0)
-            .then(|| monotonic_ns().saturating_add(self.timeout_ms as u64 * 1_000_000))
+        self.deadline_after(self.timeout_ms)
+    }
+
+    /// `ms` from now (none for 0), or the client's deadline if that comes first.
+    fn deadline_after(&self, ms: i64) -> Option<u64> {
+        let own = (ms > 0).then(|| monotonic_ns().saturating_add(ms as u64 * 1_000_000));
+        match (own, self.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -178,15 +197,19 @@ fn reason(errno: u32, timeout_ms: i64) -> String {
     })
 }
 
-/// Raises `Cannot <op> <label>: <reason>` (or R19's message for a host without networking).
-fn fail(op: &str, label: &str, errno: u32, timeout_ms: i64) {
-    if errno == NOSYS {
+/// Raises `Cannot <op> <host:port>: <reason>`, or for an HTTP client's socket
+/// `Cannot <METHOD> <url>: <reason>` (or R19's message for a host without networking).
+fn fail(s: &Socket, op: &str, errno: u32, timeout_ms: i64) {
+    fail_because(s, op, &reason(errno, timeout_ms), errno == NOSYS);
+}
+
+fn fail_because(s: &Socket, op: &str, why: &str, no_network: bool) {
+    if no_network {
         raise(String::from("Network is not available on this host"));
+    } else if let Some(p) = &s.purpose {
+        raise(format!("Cannot {p}: {why}"));
     } else {
-        raise(format!(
-            "Cannot {op} {label}: {}",
-            reason(errno, timeout_ms)
-        ));
+        raise(format!("Cannot {op} {}: {why}", s.label));
     }
 }
 
@@ -267,6 +290,12 @@ enum ReadKind {
     Bytes(usize),
     /// `readHttpRequest()`: the text through the blank line after the headers.
     Head,
+    /// `__nextRequest(maxBody)` (HTTPServerBox): the next whole request as an
+    /// HTTPRequestBox, the bytes refusing a bad one (a BufferBox), or null when the client
+    /// has gone or stayed idle past the timeout.
+    Request { max_body: usize },
+    /// `__readResponse(isHead)` (HTTPClientBox): the whole response as an HTTPResponseBox.
+    Response { head: bool },
 }
 
 /// The longest prefix of `bytes` that does not end inside a UTF-8 character.
@@ -344,6 +373,44 @@ fn take(s: &mut Socket, kind: ReadKind) -> Option<Result<Val, ()>> {
             }
             None
         }
+        ReadKind::Request { max_body } => {
+            match http::next_request(&s.input, s.eof, max_body, s.continued) {
+                http::Next::More => None,
+                http::Next::Continue => {
+                    // Small enough for the socket buffer; if it does not fit, the client
+                    // sends its body anyway after its own wait.
+                    let msg = b"HTTP/1.1 100 Continue\r\n\r\n";
+                    if let Some(fd) = s.fd {
+                        let iov = [msg.as_ptr() as u32, msg.len() as u32];
+                        let mut n = 0u32;
+                        unsafe { sock_fd_write(fd, &iov, 1, &mut n) };
+                    }
+                    s.continued = true;
+                    None
+                }
+                http::Next::End => Some(Ok(Val::null())),
+                http::Next::Request(req, used) => {
+                    s.input.drain(..used);
+                    s.continued = false;
+                    Some(Ok(http::request_box(req, s.label.clone())))
+                }
+                http::Next::Reject(status) => {
+                    s.input.clear();
+                    Some(Ok(http::reject(status)))
+                }
+            }
+        }
+        ReadKind::Response { head } => match http::next_response(&s.input, s.eof, head) {
+            Ok(None) => None,
+            Ok(Some(v)) => {
+                s.input.clear();
+                Some(Ok(v))
+            }
+            Err(why) => {
+                fail_because(s, "read from", why, false);
+                Some(Err(()))
+            }
+        },
     }
 }
 
@@ -363,7 +430,7 @@ fn read(recv: &Val, name: &str, kind: ReadKind, timeout_ms: Option<i64>) -> Opti
     }
     let fd = s.fd.unwrap();
     let limit = timeout_ms.unwrap_or(s.timeout_ms);
-    let deadline = (limit > 0).then(|| monotonic_ns().saturating_add(limit as u64 * 1_000_000));
+    let deadline = s.deadline_after(limit);
     let me = recv.clone();
     tasks::io(Io::new(
         fd,
@@ -380,18 +447,32 @@ fn read(recv: &Val, name: &str, kind: ReadKind, timeout_ms: Option<i64>) -> Opti
                 match fill(s) {
                     Ok(_) => continue,
                     Err(AGAIN) if timed_out => {
-                        if let ReadKind::Any {
-                            empty_on_timeout: true,
-                        } = kind
-                        {
-                            return Step::Ready(new_str(String::new()));
+                        match kind {
+                            ReadKind::Any {
+                                empty_on_timeout: true,
+                            } => return Step::Ready(new_str(String::new())),
+                            // An idle connection closes silently; a request that did
+                            // not arrive in time gets 408.
+                            ReadKind::Request { .. } => {
+                                let idle = s.input.iter().all(|&b| b == b'\r' || b == b'\n');
+                                return Step::Ready(if idle {
+                                    Val::null()
+                                } else {
+                                    http::reject(408)
+                                });
+                            }
+                            _ => {}
                         }
-                        fail("read from", &s.label, 73, limit);
+                        fail(s, "read from", 73, limit);
                         return Step::Failed;
                     }
                     Err(AGAIN) => return Step::Pending,
+                    // A server's client that vanished ends only its connection, silently.
+                    Err(_) if matches!(kind, ReadKind::Request { .. }) => {
+                        return Step::Ready(Val::null())
+                    }
                     Err(e) => {
-                        fail("read from", &s.label, e, limit);
+                        fail(s, "read from", e, limit);
                         return Step::Failed;
                     }
                 }
@@ -428,7 +509,7 @@ fn write(recv: &Val, x: &Val) -> Option<Val> {
                 if s.writing {
                     // Another task's write is under way: wait for it to finish.
                     return if timed_out {
-                        fail("write to", &s.label, 73, limit);
+                        fail(s, "write to", 73, limit);
                         Step::Failed
                     } else {
                         Step::Pending
@@ -445,13 +526,13 @@ fn write(recv: &Val, x: &Val) -> Option<Val> {
                     0 => done += n as usize,
                     AGAIN if timed_out => {
                         s.writing = false;
-                        fail("write to", &s.label, 73, limit);
+                        fail(s, "write to", 73, limit);
                         return Step::Failed;
                     }
                     AGAIN => return Step::Pending,
                     e => {
                         s.writing = false;
-                        fail("write to", &s.label, e, limit);
+                        fail(s, "write to", e, limit);
                         return Step::Failed;
                     }
                 }
@@ -475,7 +556,8 @@ fn bind(recv: &Val, host: &Val, port: &Val) -> Option<Val> {
     let errno = unsafe { tcp_listen(host.as_ptr(), host.len() as u32, port, 128, &mut fd) };
     let label = label_of(&host, port);
     if errno != 0 {
-        fail("bind", &label, errno, 0);
+        s.label = label;
+        fail(s, "bind", errno, 0);
         return None;
     }
     s.fd = Some(fd);
@@ -517,7 +599,7 @@ fn accept(recv: &Val, name: &str, timeout_ms: Option<i64>) -> Option<Val> {
                 AGAIN if timed_out => Step::Ready(Val::null()),
                 AGAIN => Step::Pending,
                 e => {
-                    fail("accept on", &s.label, e, 0);
+                    fail(s, "accept on", e, 0);
                     Step::Failed
                 }
             }
@@ -542,7 +624,7 @@ fn connect(recv: &Val, host: &Val, port: &Val) -> Option<Val> {
     let mut fd = 0u32;
     let errno = unsafe { tcp_connect(host.as_ptr(), host.len() as u32, port, 0, &mut fd) };
     if errno != 0 {
-        fail("connect to", &s.label, errno, limit);
+        fail(s, "connect to", errno, limit);
         return None;
     }
     s.fd = Some(fd);
@@ -568,7 +650,7 @@ fn connect(recv: &Val, host: &Val, port: &Val) -> Option<Val> {
                         s.close();
                         s.closed = false;
                         s.status = Status::Fresh;
-                        fail("connect to", &s.label, 73, limit);
+                        fail(s, "connect to", 73, limit);
                         return Step::Failed;
                     }
                     AGAIN => return Step::PendingOn(fd),
@@ -585,7 +667,7 @@ fn connect(recv: &Val, host: &Val, port: &Val) -> Option<Val> {
                         if r != 0 {
                             s.status = Status::Fresh;
                             let errno = if r == NOENT { last } else { r };
-                            fail("connect to", &s.label, errno, limit);
+                            fail(s, "connect to", errno, limit);
                             return Step::Failed;
                         }
                         s.fd = Some(next);
@@ -666,6 +748,21 @@ pub fn call(recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
             expect_args(name, args, 1)?;
             return write(recv, &args[0]);
         }
+        // The HTTP boxes' own calls (compiler/src/prelude/http.nyash).
+        "__nextRequest" => {
+            expect_args(name, args, 1)?;
+            let max_body = arg_int(name, &args[0])?.max(0) as usize;
+            return read(recv, "read", ReadKind::Request { max_body }, None);
+        }
+        "__readResponse" => {
+            expect_args(name, args, 1)?;
+            let head = args[0].tag == crate::value::TAG_BOOL && args[0].bits != 0;
+            return read(recv, "read", ReadKind::Response { head }, None);
+        }
+        "__clientRequest" => {
+            expect_args(name, args, 4)?;
+            return client_request(socket(recv), args);
+        }
         "close" | "fini" => {
             expect_args(name, args, 0)?;
             socket(recv).close();
@@ -707,4 +804,39 @@ pub fn call(recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
         _ => return unknown_method("SocketBox", name),
     };
     Some(r)
+}
+
+/// `__clientRequest(method, url, options, timeoutMs)` (HTTPClientBox): checks the URL, gives
+/// the socket its purpose and deadline, and returns `[host, port, request bytes, is HEAD]`.
+fn client_request(s: &mut Socket, args: &[Val]) -> Option<Val> {
+    let method = http::check_method("request", &args[0])?;
+    let url = display(&args[1]);
+    let target = http::parse_url(&url)?;
+    let options = &args[2];
+    let option = |key: &str| -> Option<Val> {
+        match options.kind() {
+            Some(crate::object::KIND_MAP) => {
+                let m = unsafe { crate::object::payload::<crate::map::Map>(options.ptr()?) };
+                m.get(key).cloned()
+            }
+            _ => None,
+        }
+    };
+    let mut timeout = arg_int("setTimeout", &args[3])?;
+    if let Some(t) = option("timeout") {
+        timeout = arg_int("request", &t)?;
+    }
+    let headers = option("headers");
+    let body = option("body");
+    let bytes = http::client_message(&method, &target, headers.as_ref(), body.as_ref())?;
+    s.purpose = Some(format!("{method} {url}"));
+    s.timeout_ms = timeout.max(0);
+    s.until = None;
+    s.until = s.deadline();
+    Some(crate::object::new_array(alloc::vec![
+        new_str(target.host.clone()),
+        Val::int(target.port as i64),
+        new_native(Native::Buffer(bytes)),
+        Val::bool(method == "HEAD"),
+    ]))
 }

@@ -493,6 +493,23 @@ fn drive(mut w: Io, mut timed_out: bool) -> Option<Val> {
     }
 }
 
+/// A descriptor was closed: the operations waiting for it are tried again at once (and
+/// then find their socket closed), so no task waits for a descriptor number the system may
+/// give to the next socket. Code waiting in place tries its operation again too.
+pub fn wake(fd: u32) {
+    let s = sched();
+    s.own_ready = true;
+    let waiting = core::mem::take(&mut s.io);
+    for v in waiting {
+        match task_of(&v) {
+            Some(Task {
+                wait: Wait::Io(w), ..
+            }) if w.fd == fd => s.ready.push_back(v),
+            _ => s.io.push(v),
+        }
+    }
+}
+
 /// `sleep(ms)` of TimeBox/TimerBox: suspends only the calling task. Gives `done` once the
 /// time has passed, or `None` while the task suspends (the caller returns a placeholder).
 pub fn sleep(ms: i64, done: Val) -> Option<Val> {

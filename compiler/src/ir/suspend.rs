@@ -50,6 +50,8 @@ pub const BUILTIN_WAITS: &[(&str, u32)] = &[
     ("readBytes", 1),
     ("readHttpRequest", 0),
     ("write", 1),
+    ("__nextRequest", 1),
+    ("__readResponse", 1),
 ];
 
 /// Runs the async lowering on a freshly lowered program.
@@ -134,6 +136,7 @@ fn spawn_to_task(prog: &mut Program, parent: &str, e: &mut Expr) {
         name,
         has_me: false,
         arity: captured.len() as u32,
+        optional: 0,
         locals: vec![LocalTy::Dyn; captured.len() + hidden.len()],
         body: vec![Stmt::Return(body)],
         result_of_last: false,
@@ -228,9 +231,13 @@ fn classify(prog: &mut Program) {
     let mut method_of: Vec<Vec<(String, u32)>> = vec![Vec::new(); prog.functions.len()];
     for c in &prog.classes {
         for (name, &f) in &c.methods {
-            let key = (name.clone(), prog.functions[f as usize].arity);
-            if !method_of[f as usize].contains(&key) {
-                method_of[f as usize].push(key);
+            // Every argument count a call may use (fewer when parameters are optional).
+            let func = &prog.functions[f as usize];
+            for argc in func.arity - func.optional..=func.arity {
+                let key = (name.clone(), argc);
+                if !method_of[f as usize].contains(&key) {
+                    method_of[f as usize].push(key);
+                }
             }
         }
     }
