@@ -30,6 +30,7 @@ pub mod ir;
 pub mod lexer;
 mod load;
 pub mod parser;
+pub mod prelude;
 pub mod pretty;
 pub mod resolve;
 pub mod source;

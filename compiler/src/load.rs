@@ -62,6 +62,7 @@ pub fn load_program(entry: &Path, fs: &dyn SourceLoader) -> Checked {
         stack: Vec::new(),
     };
     let _ = loader.load(entry, entry.display().to_string(), None);
+    let prelude = loader.add_prelude();
     let modules: Vec<Module> = loader
         .modules
         .into_iter()
@@ -76,7 +77,7 @@ pub fn load_program(entry: &Path, fs: &dyn SourceLoader) -> Checked {
     let mut sink = loader.sink;
     let mut program = None;
     if sink.error_count() == 0 {
-        let resolved = resolve(&modules, loader.includes, &mut sink);
+        let resolved = resolve(&modules, loader.includes, prelude, &mut sink);
         if sink.error_count() == 0 {
             program = Some(resolved);
         }
@@ -94,6 +95,24 @@ pub fn load_program(entry: &Path, fs: &dyn SourceLoader) -> Checked {
 }
 
 impl Loader<'_> {
+    /// Adds the prelude (`crate::prelude`) when the loaded files need it; its file id.
+    fn add_prelude(&mut self) -> Option<FileId> {
+        let texts =
+            (0..self.modules.len()).map(|i| self.sources.get(FileId(i as u32)).text.as_str());
+        if !crate::prelude::wanted(texts) {
+            return None;
+        }
+        let loaded: Vec<&Module> = self.modules.iter().flatten().collect();
+        let text = crate::prelude::source(&loaded);
+        let name = crate::prelude::FILE_NAME;
+        let id = self
+            .sources
+            .add(SourceFile::new(PathBuf::from(name), name.to_string(), text));
+        let module = parse(&self.sources.get(id).text, id, &mut self.sink);
+        self.modules.push(Some(module));
+        Some(id)
+    }
+
     /// Loads one file (once); `from` is the include statement's path span.
     fn load(&mut self, path: &Path, name: String, from: Option<Span>) -> Option<FileId> {
         let canonical = self.fs.canonical(path);

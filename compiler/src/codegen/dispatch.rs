@@ -21,7 +21,7 @@ use wasm_encoder::{BlockType, Function, ValType};
 use super::frame::FnCx;
 use super::idioms::{
     mem32, mem64, pairs, Idioms, Pair, KIND_INSTANCE, OFF_KIND, OFF_REWINDING, OFF_VAL_BITS,
-    TAG_OBJ, VAL_SIZE,
+    TAG_NULL, TAG_OBJ, VAL_SIZE,
 };
 use super::module::ModuleCx;
 use crate::ir::{LocalTy, StrId};
@@ -76,11 +76,15 @@ impl ModuleCx<'_> {
                 continue;
             };
             let arity = prog.functions[method as usize].arity;
+            let optional = prog.functions[method as usize].optional;
             cx.ins().local_eq(class, cid as i32);
             cx.if_(BlockType::Empty, |cx| {
-                if arity == argc {
+                if arity == argc || (argc < arity && argc + optional >= arity) {
                     for i in 0..2 * (argc + 1) {
                         cx.ins().local_get(i);
+                    }
+                    for _ in argc..arity {
+                        cx.ins().value(TAG_NULL, 0);
                     }
                     let index = cx.m.user_fn(method);
                     cx.ins().call(index);
@@ -214,6 +218,25 @@ impl ModuleCx<'_> {
                 cx.ins().return_();
             });
         }
+        if !set {
+            // R19: reading a method that is not a field gives a MethodBox.
+            for (cid, c) in prog.classes.iter().enumerate() {
+                if c.fields.iter().any(|x| x == fname) || !c.methods.contains_key(fname) {
+                    continue;
+                }
+                cx.ins().local_eq(class, cid as i32);
+                cx.if_(BlockType::Empty, |cx| {
+                    let (p, l) = cx.m.string(fname);
+                    cx.ins()
+                        .get_pair(obj)
+                        .i32_const(p as i32)
+                        .i32_const(l as i32);
+                    cx.call_rt("ny_method_ref");
+                    let state = cx.state();
+                    cx.ins().with_ret_tag(state, tmp64).return_();
+                });
+            }
+        }
         if set {
             cx.ins().get_pair(FIRST).call(drop);
         }
@@ -329,12 +352,15 @@ impl FnCx<'_, '_> {
                 let Some(&m) = class.methods.get(mname) else {
                     continue;
                 };
-                if prog.functions[m as usize].arity != argc || !seen.insert(m) {
+                let f = &prog.functions[m as usize];
+                let accepts = f.arity == argc || (argc < f.arity && argc + f.optional >= f.arity);
+                if !accepts || !seen.insert(m) {
                     continue;
                 }
+                let arity = f.arity;
                 cx.ins().local_eq(fid, 2 * m as i32);
                 cx.if_(BlockType::Empty, |cx| {
-                    for _ in 0..=argc {
+                    for _ in 0..=arity {
                         cx.placeholder(LocalTy::Dyn);
                     }
                     let index = cx.m.user_fn(m);

@@ -257,6 +257,11 @@ impl<'a> Lowerer<'a> {
             name: self.frame.clone(),
             has_me: info.has_me,
             arity: info.params.len() as u32,
+            optional: if Some(info.span.file) == self.rp.prelude {
+                crate::prelude::optional_params(&info.params)
+            } else {
+                0
+            },
             locals: vec![LocalTy::Dyn; self.next_local as usize],
             body,
             result_of_last: implicit,

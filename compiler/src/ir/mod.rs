@@ -243,6 +243,9 @@ pub struct Function {
     pub has_me: bool,
     /// Number of declared parameters (without `me`).
     pub arity: u32,
+    /// How many trailing parameters a method call may leave out (then null): only in the
+    /// prelude (`crate::prelude::optional_params`), 0 everywhere else.
+    pub optional: u32,
     /// Local slots (parameters first), with their representation.
     pub locals: Vec<LocalTy>,
     /// The body.

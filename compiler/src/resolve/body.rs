@@ -603,6 +603,16 @@ impl Resolver<'_> {
         {
             return;
         }
+        // `x.m` for a method `m` is a MethodBox (R19, "Handlers").
+        let is_method = |d: BoxId| {
+            self.program
+                .box_info(d)
+                .method_table
+                .contains_key(&name.name)
+        };
+        if is_method(b) || (via_me && self.family(b).iter().any(|&d| is_method(d))) {
+            return;
+        }
         let candidates: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
         let hint = match suggest(&name.name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -712,7 +722,8 @@ impl Resolver<'_> {
     }
 
     fn new_box(&mut self, class: &Ident, argc: usize) {
-        if let Some(b) = BuiltinBox::by_name(&class.name) {
+        let provided = crate::prelude::PROVIDED.contains(&class.name.as_str());
+        if let Some(b) = BuiltinBox::by_name(&class.name).filter(|_| !provided) {
             let _ = self.program.news.insert(class.span, NewRes::Builtin(b));
             return;
         }

@@ -239,7 +239,9 @@ impl<'a> Resolver<'a> {
                 .with_secondary(prev_span, "first declared here"),
             );
         }
-        if BuiltinBox::by_name(name).is_some() {
+        let from_prelude = Some(decl.name.span.file) == self.program.prelude;
+        let provided = crate::prelude::PROVIDED.contains(&name.as_str());
+        if BuiltinBox::by_name(name).is_some() && !(from_prelude && provided) {
             self.sink.push(
                 Diagnostic::new(
                     Code::ShadowsBuiltin,
@@ -266,7 +268,11 @@ impl<'a> Resolver<'a> {
             has_visibility_blocks: false,
             builtin_ancestor: None,
         });
-        let _ = self.program.box_names.entry(name.clone()).or_insert(id);
+        // A program's own box named like a prelude box is never created (the builtin
+        // wins) and must not take the prelude's place.
+        if from_prelude || !provided {
+            let _ = self.program.box_names.entry(name.clone()).or_insert(id);
+        }
         let mut fields: Vec<FieldInfo> = Vec::new();
         let mut own_methods = Vec::new();
         let mut has_visibility = false;
@@ -444,7 +450,9 @@ impl<'a> Resolver<'a> {
                         )
                         .label("delegates to itself"),
                     );
-                } else if let Some(b) = BuiltinBox::by_name(&p.name) {
+                } else if let Some(b) = BuiltinBox::by_name(&p.name)
+                    .filter(|_| !crate::prelude::PROVIDED.contains(&p.name.as_str()))
+                {
                     parents.push(BoxRef::Builtin(b));
                 } else if let Some(&b) = self.program.box_names.get(&p.name) {
                     if self.program.box_info(b).is_static {

@@ -51,15 +51,18 @@ impl Resolver<'_> {
 }
 
 /// Resolves a whole program. `modules[i]` must be the module of `FileId(i)`; `includes`
-/// maps the span of each `include` path literal to the file it loads.
+/// maps the span of each `include` path literal to the file it loads; `prelude` is the
+/// file of `crate::prelude`, if the program has it.
 pub fn resolve(
     modules: &[Module],
     includes: SpanMap<FileId>,
+    prelude: Option<FileId>,
     sink: &mut DiagnosticSink,
 ) -> ResolvedProgram {
     let mut r = Resolver {
         program: ResolvedProgram {
             includes,
+            prelude,
             ..ResolvedProgram::default()
         },
         sink,

@@ -281,6 +281,8 @@ pub struct ResolvedProgram {
     pub from_calls: SpanMap<FromRes>,
     /// `include` statements, keyed by the path literal's span.
     pub includes: SpanMap<FileId>,
+    /// The file of `crate::prelude`, when the program has it.
+    pub prelude: Option<FileId>,
     pub(crate) functions_by_span: SpanMap<FunctionId>,
     pub(crate) boxes_by_span: SpanMap<BoxId>,
 }
