@@ -496,3 +496,184 @@ fn only_programs_with_network_boxes_import_the_network_calls() {
         );
     }
 }
+
+/// The real HTTP peers (Python's http.client and http.server): `tests/fixtures/http_peer.py`.
+fn http_peer() -> Command {
+    let mut c = Command::new("python3");
+    c.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/http_peer.py"));
+    c
+}
+
+/// An HTTP server with one route of each kind `http_peer.py client` checks; `/stop` stops
+/// it, and then it says so.
+const HTTP_SERVER: &str = r#"
+box Api {
+  init { hits }
+  birth() { me.hits = 0 }
+  home(req) {
+    me.hits = me.hits + 1
+    return "<h1>home " + me.hits + "</h1>"
+  }
+  echo(req) {
+    local r = new HTTPResponseBox()
+    r.setStatus(201)
+    r.setHeader("X-Method", req.getMethod())
+    r.setContentType("text/plain")
+    r.setBody(req.getMethod() + " " + req.getPath() + " " + req.getQuery("name") + " " + req.getHeader("x-thing") + " " + req.getContentLength() + " " + req.getBody())
+    return r
+  }
+  slow(req) {
+    new TimeBox().sleep(200)
+    return "slow done"
+  }
+  json(req) {
+    local m = new MapBox()
+    m.set("ok", true)
+    m.set("path", req.getPath())
+    return m
+  }
+  boom(req) { return 1 / 0 }
+  nothing() { }
+}
+
+box Stopper {
+  init { server }
+  birth(s) { me.server = s }
+  handle(req) {
+    me.server.stop()
+    return "bye"
+  }
+}
+
+static box Main {
+  main() {
+    local api = new Api()
+    local server = new HTTPServerBox()
+    server.bind("127.0.0.1", 0)
+    server.setTimeout(1)
+    server.get("/", api.home)
+    server.route("/echo", "POST", api.echo)
+    server.put("/echo", new MethodBox(api, "echo"))
+    server.get("/slow", api.slow)
+    server.get("/json", api.json)
+    server.get("/boom", api.boom)
+    server.delete("/nothing", api.nothing)
+    server.route("/stop", new Stopper(server))
+    print("listening on " + server.localPort())
+    server.start()
+    print("stopped: " + server)
+  }
+}
+"#;
+
+#[test]
+fn an_http_server_answers_a_real_client_on_every_path() {
+    let program = Program::new("http_server", HTTP_SERVER);
+    for path in PATHS {
+        let server = program.start(path);
+        let port = port_from(&server.line());
+        let client = http_peer()
+            .args(["client", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting python3");
+        let checks = finish(client);
+        assert_eq!(checks.status, 0, "{path}: {checks:?}");
+        assert_eq!(checks.stdout.lines().count(), 10, "{path}: {checks:?}");
+        let (rest, out) = server.finish();
+        assert_eq!(
+            rest,
+            ["stopped: HTTPServer(id: 1, running: false, routes: 8, connections: 0)"],
+            "{path}: {out:?}"
+        );
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        // The handler that threw is reported with its trace and request; nothing else.
+        assert!(
+            out.stderr.starts_with("Error: Division by zero\n  at http_server.nyash:"),
+            "{path}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.ends_with("  while handling GET /boom\n"),
+            "{path}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.matches("Error").count(), 1, "{path}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn the_nyash_http_client_fetches_from_a_python_server_on_every_path() {
+    let mut peer = http_peer()
+        .arg("server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting python3");
+    let lines = lines_of(peer.stdout.take().unwrap());
+    let first = lines.recv_timeout(STEP).expect("the Python server did not start");
+    let port = port_from(&first);
+    let program = Program::new(
+        "http_client",
+        r#"
+static box Main {
+  main(args) {
+    local base = "http://127.0.0.1:" + args.get(0)
+    local c = new HTTPClientBox()
+    local r = c.get(base + "/hello?x=1")
+    print(r.getStatus() + " " + r.getHeader("x-served-by") + " " + r.getBody())
+    print(c.post(base + "/p", "text body").getBody())
+    local m = new MapBox()
+    m.set("k", "v")
+    print(c.put(base + "/p", m).getBody())
+    print(c.get(base + "/chunked").getBody())
+    print(c.get(base + "/missing"))
+    r = c.request("HEAD", base + "/h", null)
+    print(r.getStatus() + " [" + r.getBody() + "]")
+    local h = new MapBox()
+    h.set("X-Test", "yes")
+    local o = new MapBox()
+    o.set("headers", h)
+    print(c.request("DELETE", base + "/d", o).getBody())
+    nowait a = c.get(base + "/one")
+    nowait b = new HttpClientBox().get(base + "/two")
+    print((await a).getBody() + " | " + (await b).getBody())
+    try { c.get("https://example.com/") } catch (e) { print(e.getMessage()) }
+    try { c.get("http://127.0.0.1:1/") } catch (e) { print(e.getMessage()) }
+    try { c.get("gopher://x/") } catch (e) { print(e.getMessage()) }
+  }
+}
+"#,
+    );
+    let host = format!("host=127.0.0.1:{port} conn=close");
+    let want = [
+        format!("200 python GET /hello?x=1 {host} x=None"),
+        "POST type=text/plain; charset=utf-8 body=text body".to_string(),
+        "PUT type=application/json body={\"k\":\"v\"}".to_string(),
+        "hello chunks".to_string(),
+        "HTTPResponse(404 Not Found - 4 bytes)".to_string(),
+        "200 []".to_string(),
+        format!("DELETE /d {host} x=yes"),
+        format!("GET /one {host} x=None | GET /two {host} x=None"),
+        "TLS is not supported: https://example.com/".to_string(),
+        "Cannot GET http://127.0.0.1:1/: connection refused".to_string(),
+        "Invalid URL: gopher://x/ (expected http://host[:port]/path)".to_string(),
+    ];
+    for path in PATHS {
+        let mut cmd = program.command(path);
+        let child = cmd
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = finish(child);
+        assert_eq!(out.status, 0, "{path}: {out:?}");
+        let got: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(got, want, "{path}");
+    }
+    drop(peer.stdin.take());
+    let _ = peer.wait();
+}
