@@ -500,7 +500,10 @@ fn only_programs_with_network_boxes_import_the_network_calls() {
 /// The real HTTP peers (Python's http.client and http.server): `tests/fixtures/http_peer.py`.
 fn http_peer() -> Command {
     let mut c = Command::new("python3");
-    c.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/http_peer.py"));
+    c.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/http_peer.py"
+    ));
     c
 }
 
@@ -590,7 +593,8 @@ fn an_http_server_answers_a_real_client_on_every_path() {
         assert_eq!(out.status, 0, "{path}: {out:?}");
         // The handler that threw is reported with its trace and request; nothing else.
         assert!(
-            out.stderr.starts_with("Error: Division by zero\n  at http_server.nyash:"),
+            out.stderr
+                .starts_with("Error: Division by zero\n  at http_server.nyash:"),
             "{path}: {}",
             out.stderr
         );
@@ -599,7 +603,12 @@ fn an_http_server_answers_a_real_client_on_every_path() {
             "{path}: {}",
             out.stderr
         );
-        assert_eq!(out.stderr.matches("Error").count(), 1, "{path}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.matches("Error").count(),
+            1,
+            "{path}: {}",
+            out.stderr
+        );
     }
 }
 
@@ -612,7 +621,9 @@ fn the_nyash_http_client_fetches_from_a_python_server_on_every_path() {
         .spawn()
         .expect("starting python3");
     let lines = lines_of(peer.stdout.take().unwrap());
-    let first = lines.recv_timeout(STEP).expect("the Python server did not start");
+    let first = lines
+        .recv_timeout(STEP)
+        .expect("the Python server did not start");
     let port = port_from(&first);
     let program = Program::new(
         "http_client",
@@ -676,4 +687,43 @@ static box Main {
     }
     drop(peer.stdin.take());
     let _ = peer.wait();
+}
+
+#[test]
+fn the_http_server_example_serves_its_routes() {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/http-server.nyash");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .args(["run", src, "0"])
+        .env("XDG_CACHE_HOME", test_cache_home())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let server = Running {
+        child: Some(child),
+        lines,
+    };
+    let first = server.line();
+    let port: u16 = first
+        .strip_prefix("listening on http://127.0.0.1:")
+        .and_then(|s| s.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("not a start-up line: {first:?}"))
+        .parse()
+        .unwrap();
+    let ask = |request: &str| {
+        let mut s = connect(port);
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    let hello = ask("GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
+    assert!(hello.ends_with("\r\n\r\nHello, Ada!\n"), "{hello}");
+    let double =
+        ask("POST /double HTTP/1.1\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"n\": 21}");
+    assert!(double.contains("application/json"), "{double}");
+    assert!(double.ends_with("{\"double\":42}"), "{double}");
 }
