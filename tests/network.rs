@@ -38,10 +38,13 @@ impl Program {
     }
 
     fn command(&self, path: &str) -> Command {
-        let mut cmd = if path == "nyash run" {
+        let mut cmd = if path.starts_with("nyash run") {
             let mut c = Command::new(env!("CARGO_BIN_EXE_nyash"));
-            c.args(["run", &self.src])
-                .env("XDG_CACHE_HOME", test_cache_home());
+            c.arg("run");
+            if path.ends_with("--check-memory") {
+                c.arg("--check-memory");
+            }
+            c.arg(&self.src).env("XDG_CACHE_HOME", test_cache_home());
             c
         } else {
             let mut c = Command::new(&self.app);
@@ -572,7 +575,8 @@ static box Main {
 #[test]
 fn an_http_server_answers_a_real_client_on_every_path() {
     let program = Program::new("http_server", HTTP_SERVER);
-    for path in PATHS {
+    // Also with the runtime that stops at a double free or a use after free.
+    for path in PATHS.into_iter().chain(["nyash run --check-memory"]) {
         let server = program.start(path);
         let port = port_from(&server.line());
         let client = http_peer()
