@@ -529,7 +529,7 @@ box Api {
     return r
   }
   slow(req) {
-    new TimeBox().sleep(200)
+    new TimeBox().sleep(300)
     return "slow done"
   }
   json(req) {

@@ -11,7 +11,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::builtins::{arg_int, arg_str, expect_args, unknown_method};
+use crate::builtins::{arg_int, arg_str, expect_args};
 use crate::display::display;
 use crate::error::raise;
 use crate::map::Map;
@@ -746,19 +746,19 @@ fn text_of(bytes: &[u8]) -> Val {
 
 /// Calls method `name` on an HTTPRequestBox.
 pub fn request_call(r: &mut Request, recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
+    let text = match name {
+        "getMethod" => Some(&r.method),
+        "getPath" | "path" => Some(&r.path),
+        "getQueryString" => Some(&r.query),
+        "getVersion" => Some(&r.version),
+        "getRemoteAddress" => Some(&r.remote),
+        _ => None,
+    };
+    if let Some(text) = text {
+        expect_args(name, args, 0)?;
+        return Some(new_str(text.clone()));
+    }
     let v = match name {
-        "getMethod" => {
-            expect_args(name, args, 0)?;
-            new_str(r.method.clone())
-        }
-        "getPath" | "path" => {
-            expect_args(name, args, 0)?;
-            new_str(r.path.clone())
-        }
-        "getQueryString" => {
-            expect_args(name, args, 0)?;
-            new_str(r.query.clone())
-        }
         "getQuery" => {
             expect_args(name, args, 1)?;
             let want = display(&args[0]);
@@ -794,22 +794,6 @@ pub fn request_call(r: &mut Request, recv: &Val, name: &str, args: &[Val]) -> Op
         "getContentLength" => {
             expect_args(name, args, 0)?;
             Val::int(r.body.len() as i64)
-        }
-        "getVersion" => {
-            expect_args(name, args, 0)?;
-            new_str(r.version.clone())
-        }
-        "getRemoteAddress" => {
-            expect_args(name, args, 0)?;
-            new_str(r.remote.clone())
-        }
-        "toString" => {
-            expect_args(name, args, 0)?;
-            new_str(display(recv))
-        }
-        "equals" => {
-            expect_args(name, args, 1)?;
-            Val::bool(recv.ptr().is_some() && recv.ptr() == args[0].ptr())
         }
         // The server's own calls (compiler/src/prelude/http.nyash).
         "__route" => {
@@ -852,7 +836,15 @@ pub fn request_call(r: &mut Request, recv: &Val, name: &str, args: &[Val]) -> Op
             crate::wasi::write_stderr(text.as_bytes());
             Val::void()
         }
-        _ => return unknown_method("HTTPRequestBox", name),
+        _ => {
+            return crate::native::common_methods(
+                recv,
+                "HTTPRequestBox",
+                name,
+                args,
+                crate::native::same_object,
+            )
+        }
     };
     Some(v)
 }
@@ -942,15 +934,15 @@ pub fn response_call(r: &mut Response, recv: &Val, name: &str, args: &[Val]) -> 
             expect_args(name, args, 0)?;
             text_of(&r.to_text())
         }
-        "toString" => {
-            expect_args(name, args, 0)?;
-            new_str(display(recv))
+        _ => {
+            return crate::native::common_methods(
+                recv,
+                "HTTPResponseBox",
+                name,
+                args,
+                crate::native::same_object,
+            )
         }
-        "equals" => {
-            expect_args(name, args, 1)?;
-            Val::bool(recv.ptr().is_some() && recv.ptr() == args[0].ptr())
-        }
-        _ => return unknown_method("HTTPResponseBox", name),
     };
     Some(v)
 }

@@ -364,15 +364,7 @@ fn result_method(ok: bool, value: &Val, recv: &Val, name: &str, args: &[Val]) ->
             }
             value.clone()
         }
-        "toString" => {
-            expect_args(name, args, 0)?;
-            new_str(display(recv))
-        }
-        "equals" => {
-            expect_args(name, args, 1)?;
-            Val::bool(crate::ops::equals(recv, &args[0]))
-        }
-        _ => return unknown_method("ResultBox", name),
+        _ => return common_methods(recv, "ResultBox", name, args, crate::ops::equals),
     };
     Some(r)
 }
@@ -402,17 +394,36 @@ fn channel_method(
             expect_args(name, args, 1)?;
             new_str(format!("{sender} >> *: {}", display(&args[0])))
         }
+        _ => return common_methods(recv, "ChannelBox", name, args, crate::ops::equals),
+    };
+    Some(r)
+}
+
+/// `toString()` and `equals(x)`, else `Unknown method` for `box_name`: the last arms of a
+/// builtin box's dispatch. `same` says when two values are equal.
+pub fn common_methods(
+    recv: &Val,
+    box_name: &str,
+    name: &str,
+    args: &[Val],
+    same: fn(&Val, &Val) -> bool,
+) -> Option<Val> {
+    match name {
         "toString" => {
             expect_args(name, args, 0)?;
-            new_str(display(recv))
+            Some(new_str(display(recv)))
         }
         "equals" => {
             expect_args(name, args, 1)?;
-            Val::bool(crate::ops::equals(recv, &args[0]))
+            Some(Val::bool(same(recv, &args[0])))
         }
-        _ => return unknown_method("ChannelBox", name),
-    };
-    Some(r)
+        _ => unknown_method(box_name, name),
+    }
+}
+
+/// The same object (sockets and HTTP messages are equal only to themselves).
+pub fn same_object(a: &Val, b: &Val) -> bool {
+    a.ptr().is_some() && a.ptr() == b.ptr()
 }
 
 fn method_box_call(
@@ -440,15 +451,7 @@ fn method_box_call(
             ));
             return None;
         }
-        "toString" => {
-            expect_args(name, args, 0)?;
-            new_str(display(recv))
-        }
-        "equals" => {
-            expect_args(name, args, 1)?;
-            Val::bool(crate::ops::equals(recv, &args[0]))
-        }
-        _ => return unknown_method("MethodBox", name),
+        _ => return common_methods(recv, "MethodBox", name, args, crate::ops::equals),
     };
     Some(r)
 }

@@ -14,7 +14,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::builtins::{arg_int, expect_args, unknown_method};
+use crate::builtins::{arg_int, expect_args};
 use crate::display::display;
 use crate::error::raise;
 use crate::http;
@@ -793,15 +793,15 @@ pub fn call(recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
                 (None, false) => new_str(String::new()),
             }
         }
-        "toString" => {
-            expect_args(name, args, 0)?;
-            new_str(display(recv))
+        _ => {
+            return crate::native::common_methods(
+                recv,
+                "SocketBox",
+                name,
+                args,
+                crate::native::same_object,
+            )
         }
-        "equals" => {
-            expect_args(name, args, 1)?;
-            Val::bool(recv.ptr().is_some() && recv.ptr() == args[0].ptr())
-        }
-        _ => return unknown_method("SocketBox", name),
     };
     Some(r)
 }
