@@ -409,10 +409,11 @@ fn chunked(input: &[u8], max: usize) -> Result<Option<(Vec<u8>, usize)>, u16> {
                 }
             }
         }
-        if body.len() + size > max {
+        // Sizes come from the peer: no sum may wrap.
+        if body.len().saturating_add(size) > max {
             return Err(413);
         }
-        if input.len() < at + size + 1 {
+        if input.len() < at.saturating_add(size).saturating_add(1) {
             return Ok(None);
         }
         body.extend_from_slice(&input[at..at + size]);

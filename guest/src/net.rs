@@ -751,7 +751,7 @@ pub fn call(recv: &Val, name: &str, args: &[Val]) -> Option<Val> {
         // The HTTP boxes' own calls (compiler/src/prelude/http.nyash).
         "__nextRequest" => {
             expect_args(name, args, 1)?;
-            let max_body = arg_int(name, &args[0])?.max(0) as usize;
+            let max_body = arg_int(name, &args[0])?.clamp(0, u32::MAX as i64) as usize;
             return read(recv, "read", ReadKind::Request { max_body }, None);
         }
         "__readResponse" => {
