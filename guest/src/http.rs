@@ -596,19 +596,17 @@ pub fn next_response(
 }
 
 /// The bytes of a body argument: a BufferBox's bytes, else the display text.
-fn body_bytes(x: &Val) -> Vec<u8> {
+pub fn body_bytes(x: &Val) -> Vec<u8> {
     match native_of(x) {
         Some(Native::Buffer(b)) => b.clone(),
         _ => display(x).into_bytes(),
     }
 }
 
-/// What a handler's result becomes (R19, "Handlers").
-fn response_of(v: &Val) -> Option<Response> {
-    if let Some(Native::HttpResponse(r)) = native_of(v) {
-        return Some((**r).clone());
-    }
-    let json = match v.kind() {
+/// The JSON text of a MapBox, ArrayBox or JSONBox (`Some(None)` for other values; `None`
+/// when the value cannot be JSON, with the error raised), as `JSONBox.set` converts them.
+fn json_text(v: &Val) -> Option<Option<String>> {
+    Some(match v.kind() {
         Some(KIND_MAP) | Some(crate::object::KIND_ARRAY) => {
             Some(crate::json::stringify(&crate::json::from_val(v, 0)?))
         }
@@ -616,8 +614,15 @@ fn response_of(v: &Val) -> Option<Response> {
             Some(Native::Json(j)) => Some(crate::json::stringify(j)),
             _ => None,
         },
-    };
-    if let Some(text) = json {
+    })
+}
+
+/// What a handler's result becomes (R19, "Handlers").
+fn response_of(v: &Val) -> Option<Response> {
+    if let Some(Native::HttpResponse(r)) = native_of(v) {
+        return Some((**r).clone());
+    }
+    if let Some(text) = json_text(v)? {
         return Some(Response::with(200, "application/json", &text));
     }
     if v.tag == TAG_VOID || v.tag == TAG_NULL {
@@ -1065,16 +1070,7 @@ pub fn client_message(
     let bytes = match body {
         None => None,
         Some(b) => {
-            let json = match b.kind() {
-                Some(KIND_MAP) | Some(crate::object::KIND_ARRAY) => {
-                    Some(crate::json::stringify(&crate::json::from_val(b, 0)?))
-                }
-                _ => match native_of(b) {
-                    Some(Native::Json(j)) => Some(crate::json::stringify(j)),
-                    _ => None,
-                },
-            };
-            let (ty, data) = match (json, native_of(b)) {
+            let (ty, data) = match (json_text(b)?, native_of(b)) {
                 (Some(text), _) => ("application/json", text.into_bytes()),
                 (None, Some(Native::Buffer(bytes))) => ("application/octet-stream", bytes.clone()),
                 (None, _) => ("text/plain; charset=utf-8", display(b).into_bytes()),

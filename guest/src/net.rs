@@ -488,10 +488,7 @@ fn write(recv: &Val, x: &Val) -> Option<Val> {
         raise(String::from("write() needs a connected socket"));
         return None;
     };
-    let data: Vec<u8> = match native_of(x) {
-        Some(Native::Buffer(b)) => b.clone(),
-        _ => display(x).into_bytes(),
-    };
+    let data = http::body_bytes(x);
     let deadline = s.deadline();
     let limit = s.timeout_ms;
     let me = recv.clone();
