@@ -26,6 +26,8 @@ for t in "${targets[@]}"; do
   build=(cargo build)
   case "$t" in
     x86_64-unknown-linux-musl)
+      # Its link flags (packed relocations) are in .cargo/config.toml, which
+      # bundler/build.rs's build of the same stub reads too.
       need musl-gcc ;;
     aarch64-unknown-linux-gnu)
       need aarch64-linux-gnu-gcc
