@@ -1,6 +1,6 @@
 //! `--watch`: `nyash run --watch` runs the program again when the main file and then an
 //! included file change, and a save that does not compile shows its diagnostic and keeps the
-//! last good run.
+//! last good run; files under `--include` are inputs too, for `run` and `bundle`.
 
 mod support;
 
@@ -95,4 +95,92 @@ fn run_watch_reruns_on_changes_and_keeps_the_last_good_run() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(rx.try_recv().is_err(), "one run per change");
+}
+
+/// Starts `nyash ARGS` in `dir` and gives its stdout lines as they come.
+fn spawn_lines(dir: &TempDir, args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .env("XDG_CACHE_HOME", test_cache_home())
+        .args(args)
+        .current_dir(dir.root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting nyash --watch");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+#[test]
+fn watch_reruns_when_a_file_under_include_changes_or_appears() {
+    let dir = TempDir::new("watch-include");
+    std::fs::create_dir_all(dir.root().join("assets/deep")).unwrap();
+    let _ = write(&dir, "assets/deep/msg.txt", "one");
+    let _ = write(
+        &dir,
+        "main.nyash",
+        "print(new FileBox(\"/app/assets/deep/msg.txt\").read() + \" \" + new FileBox(\"/app/assets/new.txt\").exists())\n",
+    );
+    let (mut child, rx) = spawn_lines(
+        &dir,
+        &["run", "--watch", "--include", "assets", "main.nyash"],
+    );
+    let next = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no output {what}"))
+    };
+    let settle = || std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(next("at first"), "one false");
+    settle();
+    let _ = write(&dir, "assets/deep/msg.txt", "two");
+    assert_eq!(next("after editing an included file"), "two false");
+    settle();
+    let _ = write(&dir, "assets/new.txt", "");
+    assert_eq!(next("after adding a file"), "two true");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // `bundle --watch` embeds the new contents: bundle, change, wait for the new bundle.
+    let app = dir.path("app");
+    let (mut child, _rx) = spawn_lines(
+        &dir,
+        &[
+            "bundle",
+            "--watch",
+            "--include",
+            "assets",
+            "main.nyash",
+            "-o",
+            "app",
+        ],
+    );
+    let run_app = || run_in(&dir, &app, &[], &[]).stdout;
+    let until = |want: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if std::path::Path::new(&app).exists() && run_app() == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the bundle never printed {want:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    until("two true\n");
+    settle();
+    let _ = write(&dir, "assets/deep/msg.txt", "three");
+    until("three true\n");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -328,14 +328,23 @@ fn main() -> ExitCode {
 fn watch_request(command: &Command) -> Option<(watch::Watched, bool)> {
     match command {
         Command::Run {
-            watch: true, file, ..
-        } => Some((watch::Watched::Program(file.clone()), true)),
+            watch: true,
+            file,
+            include,
+            ..
+        } => Some((watch::Watched::Program(file.clone(), include.clone()), true)),
         Command::Check { watch: true, file } => {
-            Some((watch::Watched::Program(file.clone()), false))
+            Some((watch::Watched::Program(file.clone(), Vec::new()), false))
         }
         Command::Bundle {
-            watch: true, input, ..
-        } => Some((watch::Watched::Program(input.clone()), false)),
+            watch: true,
+            input,
+            include,
+            ..
+        } => Some((
+            watch::Watched::Program(input.clone(), include.clone()),
+            false,
+        )),
         Command::Test {
             watch: true, paths, ..
         } => Some((watch::Watched::Tests(paths.clone()), false)),

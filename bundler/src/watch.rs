@@ -3,9 +3,9 @@
 //!
 //! The command itself runs as a child process (this executable with the same arguments, less
 //! `--watch`), so a program that is still running when a file changes can be stopped and
-//! started anew. The files watched are the program and everything it includes (for `test`,
-//! the test directories), found again after every change, so a new `include` is watched at
-//! once. Changes are debounced (`notify-debouncer-mini`), so an editor's save is one re-run.
+//! started anew. The files watched are the program, everything it includes and every file
+//! under its `--include` paths (for `test`, the test directories), found again after every
+//! change, so a new `include` or a new file in an included directory is watched at once. Changes are debounced (`notify-debouncer-mini`), so an editor's save is one re-run.
 //! For `run`, a version that does not compile is not started: its errors are shown below the
 //! last good run's output, which keeps running, until the next change. The screen is cleared
 //! before each run only when stdout is a terminal.
@@ -28,8 +28,9 @@ use crate::source;
 
 /// What a watched command reads.
 pub enum Watched {
-    /// One program (`run`, `check`, `bundle`): the file and, for Nyash, its includes.
-    Program(PathBuf),
+    /// One program (`run`, `check`, `bundle`): the file and, for Nyash, its includes, and
+    /// the files and directories of `--include`.
+    Program(PathBuf, Vec<PathBuf>),
     /// Test files and directories (`test`); empty for the current directory.
     Tests(Vec<PathBuf>),
 }
@@ -79,7 +80,7 @@ pub fn watch(watched: Watched, only_if_valid: bool) -> Result<()> {
         let wanted: BTreeSet<(PathBuf, bool)> = files
             .iter()
             .filter_map(|f| f.parent().map(|p| (p.to_path_buf(), false)))
-            .chain(dirs.iter().map(|d| (d.clone(), true)))
+            .chain(dirs.iter().map(|(d, _)| (d.clone(), true)))
             .collect();
         for (dir, recursive) in wanted.difference(&watching) {
             let mode = if *recursive {
@@ -95,7 +96,7 @@ pub fn watch(watched: Watched, only_if_valid: bool) -> Result<()> {
     }
 }
 
-/// Blocks until one of `files`, or a test-related file under `dirs`, changes. Events only
+/// Blocks until one of `files`, or a file under `dirs` that [`Dir`] counts, changes. Events only
 /// say that something happened in a watched directory (reading a file is an event too, and
 /// the command reads its inputs), so what decides is a change in the inputs' size or time of
 /// modification, or a file appearing or going.
@@ -103,7 +104,7 @@ fn wait_for_change(
     rx: &mpsc::Receiver<DebounceEventResult>,
     before: &Stamps,
     files: &BTreeSet<PathBuf>,
-    dirs: &[PathBuf],
+    dirs: &[(PathBuf, Dir)],
 ) -> Result<()> {
     loop {
         let events = rx
@@ -114,7 +115,7 @@ fn wait_for_change(
         };
         let nearby = events.iter().any(|e| {
             let path = canonical(&e.path);
-            files.contains(&path) || dirs.iter().any(|d| path.starts_with(d))
+            files.contains(&path) || dirs.iter().any(|(d, _)| path.starts_with(d))
         });
         if nearby && stamps(files, dirs) != *before {
             return Ok(());
@@ -125,10 +126,20 @@ fn wait_for_change(
 /// Size and modification time of every input, or `None` for a missing file.
 type Stamps = Vec<(PathBuf, Option<(u64, std::time::SystemTime)>)>;
 
-fn stamps(files: &BTreeSet<PathBuf>, dirs: &[PathBuf]) -> Stamps {
+/// Which files under a watched directory are inputs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    /// `nyash test`'s: test files and their expectations, outside hidden and `target`
+    /// directories.
+    Tests,
+    /// An `--include` directory: every file.
+    Included,
+}
+
+fn stamps(files: &BTreeSet<PathBuf>, dirs: &[(PathBuf, Dir)]) -> Stamps {
     let mut paths: Vec<PathBuf> = files.iter().cloned().collect();
-    for d in dirs {
-        collect_test_inputs(d, &mut paths);
+    for (d, kind) in dirs {
+        collect_inputs(d, *kind, &mut paths);
     }
     paths.sort();
     paths.dedup();
@@ -143,18 +154,22 @@ fn stamps(files: &BTreeSet<PathBuf>, dirs: &[PathBuf]) -> Stamps {
         .collect()
 }
 
-fn collect_test_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect_inputs(dir: &Path, kind: Dir, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let skipped = kind == Dir::Tests
+            && (entry.file_name().to_string_lossy().starts_with('.')
+                || entry.file_name() == "target");
+        // A symlink to a directory is not descended into (it could loop); one to a file is
+        // an input, stamped through the link.
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            if !hidden && entry.file_name() != "target" {
-                collect_test_inputs(&path, out);
+            if !skipped {
+                collect_inputs(&path, kind, out);
             }
-        } else if is_test_input(&path) {
+        } else if kind == Dir::Included || is_test_input(&path) {
             out.push(canonical(&path));
         }
     }
@@ -173,10 +188,11 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 /// The files and recursive directories a command reads, as canonical paths.
-fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
+fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<(PathBuf, Dir)>) {
     match watched {
-        Watched::Program(path) => {
+        Watched::Program(path, included) => {
             let mut files = BTreeSet::new();
+            let mut dirs = Vec::new();
             let _ = files.insert(canonical(path));
             if source::is_nyash(path) {
                 let checked = load_program(path, &FsLoader);
@@ -184,7 +200,14 @@ fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
                     let _ = files.insert(canonical(&f.path));
                 }
             }
-            (files, Vec::new())
+            for p in included {
+                if p.is_dir() {
+                    dirs.push((canonical(p), Dir::Included));
+                } else {
+                    let _ = files.insert(canonical(p));
+                }
+            }
+            (files, dirs)
         }
         Watched::Tests(paths) => {
             let default = [PathBuf::from(".")];
@@ -197,7 +220,7 @@ fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
             let mut dirs = Vec::new();
             for p in paths {
                 if p.is_dir() {
-                    dirs.push(canonical(p));
+                    dirs.push((canonical(p), Dir::Tests));
                 } else {
                     let _ = files.insert(canonical(p));
                 }
@@ -209,7 +232,7 @@ fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
 
 /// Whether the watched program compiles; if not, its errors are printed.
 fn program_is_valid(watched: &Watched) -> bool {
-    let Watched::Program(path) = watched else {
+    let Watched::Program(path, _) = watched else {
         return true;
     };
     if !source::is_nyash(path) {
