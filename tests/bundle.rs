@@ -405,7 +405,7 @@ fn another_payload_format_version_is_named() {
     assert_eq!(out.status, 125);
     assert!(
         out.stderr
-            .contains("payload format version 7, but this reader supports only versions 1 to 3"),
+            .contains("payload format version 7, but this reader supports only versions 1 to 4"),
         "{}",
         out.stderr
     );
@@ -503,7 +503,7 @@ fn inspect_lists_every_section() {
     let out = nyash_ok(&["inspect", &app]);
     let engine = format!("wasmtime {WASMTIME_VERSION}");
     for needle in [
-        "payload format 3",
+        "payload format 4",
         "  env        nothing baked\n  host env   every variable, less NYASH_EXEC and NYASH_TRACE\n  args       nothing baked\n  locked     no: NYASH_EXEC and NYASH_TRACE are obeyed\n",
         "toolchain  nyash 0.1.0",
         &engine,

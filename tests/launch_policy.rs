@@ -248,7 +248,10 @@ fn inspect_shows_the_launch_policy() {
     );
     let json = nyash_ok(&["inspect", "--json", &app]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(doc["format_version"], 3);
+    assert_eq!(
+        doc["format_version"],
+        nyash_runtime::payload::FORMAT_VERSION
+    );
     assert_eq!(
         doc["env"],
         serde_json::json!([

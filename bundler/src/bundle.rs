@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nyash_runtime::engine::{ARTIFACT_VERSION, PULLEY_TARGET, WASMTIME_VERSION};
 use nyash_runtime::launch_policy::LaunchPolicy;
+use nyash_runtime::net_policy::NetPolicy;
 use nyash_runtime::payload::{self, Compression, SectionInput, SectionKind};
-use nyash_runtime::policy::{DirGrant, FsPolicy};
+use nyash_runtime::policy::FsPolicy;
 use nyash_runtime::targets::NATIVE_TARGETS;
 use sha2::{Digest, Sha256};
 
@@ -56,8 +57,11 @@ pub struct Request {
     pub platform: Option<String>,
     /// `--stub PATH`, overriding the embedded launchers.
     pub stub: Option<PathBuf>,
-    /// `--dir` and `--deny-fs`: the file-system policy stored in the payload.
+    /// `--dir`, `--deny-fs`, `--allow-read` and `--allow-write`: the file-system
+    /// policy stored in the payload.
     pub fs: FsPolicy,
+    /// `--allow-net` and `--deny-net`: the network policy stored in the payload.
+    pub net: NetPolicy,
     /// `--opt`: how Nyash source is compiled.
     pub compile: nyash_compiler::Options,
     /// `--env`, `--env-file`, `--arg`, `--env-allow` and `--lock`: the launch
@@ -67,19 +71,6 @@ pub struct Request {
     pub windows: WindowsResources,
     /// `--include`: the files to embed, listed and checked (`include.rs`).
     pub include: Vec<crate::include::Included>,
-}
-
-/// Builds the file-system policy from `--dir` values and `--deny-fs` (for
-/// `bundle` and `run`).
-pub fn fs_policy(specs: &[String], deny_fs: bool) -> Result<FsPolicy> {
-    let hint = "write `--dir HOST::GUEST`, e.g. `--dir data::/data`, or `--dir data::/data::ro` for read-only";
-    let dirs = specs
-        .iter()
-        .map(|s| DirGrant::parse(s).map_err(|e| CliError::new(e.message).hint(hint)))
-        .collect::<Result<Vec<_>>>()?;
-    DirGrant::check_list(&dirs)
-        .map_err(|e| CliError::new(e.message).hint("give each guest name once"))?;
-    Ok(FsPolicy { deny_fs, dirs })
 }
 
 /// One executable to write.
@@ -296,6 +287,7 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
         let extras = payload::Extras {
             fs: &req.fs,
             launch: &req.launch,
+            net: &req.net,
             assets: table,
         };
         let payload = payload::encode_with(

@@ -129,6 +129,15 @@ fn json_text(
             "guest": d.guest,
             "read_only": d.read_only,
         })).collect::<Vec<_>>(),
+        "allow": idx.fs.allow.iter().map(|g| json!({
+            "path": g.path,
+            "write": g.write,
+        })).collect::<Vec<_>>(),
+        "network": {
+            "allow": idx.net.allow.as_ref().map(|l| l.iter().map(|r| r.to_string()).collect::<Vec<_>>()),
+            "deny": idx.net.deny.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "deny_all": idx.net.deny_all,
+        },
         "env": idx.launch.env.iter().map(|(name, value)| json!({
             "name": name,
             "value": value,
@@ -163,6 +172,13 @@ fn dirs_text(policy: &nyash_runtime::policy::FsPolicy) -> String {
     let dirs = &policy.dirs;
     if policy.deny_fs {
         return "none (--deny-fs)".into();
+    }
+    if !policy.allow.is_empty() {
+        return format!(
+            "the working directory as `.`, and the host file system from it; reading {}, writing {} (--allow-read, --allow-write)",
+            policy.allowed_text(false),
+            policy.allowed_text(true)
+        );
     }
     if dirs.is_empty() {
         return "default: the working directory as `.`, and the host file system from it".into();
@@ -263,6 +279,7 @@ fn table_text(
             bundle.location.len, bundle.location.offset
         ),
         format!("  files      {}", dirs_text(&idx.fs)),
+        format!("  network    {}", idx.net.describe()),
     ];
     let tail = [
         String::new(),

@@ -13,12 +13,14 @@ mod check;
 mod error;
 mod files;
 mod fmt;
+mod fs_args;
 mod include;
 mod input;
 mod inspect;
 mod launch;
 mod lsp;
 mod module_check;
+mod net_args;
 mod output;
 mod precompile;
 mod quiet_panics;
@@ -106,14 +108,10 @@ enum Command {
         /// With -o: use this launcher stub file instead of an embedded one.
         #[arg(long, value_name = "PATH")]
         stub: Option<PathBuf>,
-        /// Give the program only these directories (repeatable), each under a guest
-        /// name; `::ro` makes one read-only. A relative HOST is taken from the working
-        /// directory at launch. Without it: the working directory as `.`, and above.
-        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
-        dirs: Vec<String>,
-        /// Give the program no directory at all.
-        #[arg(long, conflicts_with = "dirs")]
-        deny_fs: bool,
+        #[command(flatten)]
+        fs: fs_args::FsArgs,
+        #[command(flatten)]
+        net: net_args::NetArgs,
         #[command(flatten)]
         launch: launch::LaunchArgs,
         #[command(flatten)]
@@ -142,12 +140,10 @@ enum Command {
         compile: CompileFlags,
         /// The program.
         file: PathBuf,
-        /// Give the program only these directories, as `nyash bundle --dir` does.
-        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro]]")]
-        dirs: Vec<String>,
-        /// Give the program no directory at all.
-        #[arg(long, conflicts_with = "dirs")]
-        deny_fs: bool,
+        #[command(flatten)]
+        fs: fs_args::FsArgs,
+        #[command(flatten)]
+        net: net_args::NetArgs,
         #[command(flatten)]
         launch: launch::LaunchArgs,
         /// Show this file or directory to the program, read-only, at /app/NAME, as
@@ -241,8 +237,8 @@ fn main() -> ExitCode {
     }
     if let Command::Run {
         file,
-        dirs,
-        deny_fs,
+        fs,
+        net,
         launch,
         include,
         args,
@@ -259,10 +255,11 @@ fn main() -> ExitCode {
             },
             optimize: compile.optimize(),
         };
-        return match launch
-            .policy()
-            .and_then(|launch| run::run(&file, args, &dirs, deny_fs, &launch, &include, options))
-        {
+        return match fs.policy().and_then(|fs| {
+            let net = net.policy()?;
+            let launch = launch.policy()?;
+            run::run(&file, args, &fs, &net, &launch, &include, options)
+        }) {
             Ok(status) => exit_with(status),
             Err(e) => fail(e),
         };
@@ -388,15 +385,16 @@ fn dispatch(command: Command) -> Result<(), CliError> {
             targets,
             platform,
             stub,
-            dirs,
-            deny_fs,
+            fs,
+            net,
             compile,
             launch,
             windows,
             include,
             ..
         } => {
-            let fs = bundle::fs_policy(&dirs, deny_fs)?;
+            let fs = fs.policy()?;
+            let net = net.policy()?;
             let include = include::collect(&include, &fs)?;
             let destination = match (output, out_dir) {
                 (_, Some(dir)) => bundle::Destination::Dir(dir),
@@ -410,6 +408,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
                 platform,
                 stub,
                 fs,
+                net,
                 compile: compile.options(),
                 launch: launch.policy()?,
                 windows: windows.resources()?,

@@ -10,6 +10,8 @@ use nyash_compiler::Options;
 use nyash_runtime::engine::{self, Target};
 use nyash_runtime::exit;
 use nyash_runtime::launch_policy::LaunchPolicy;
+use nyash_runtime::net_policy::NetPolicy;
+use nyash_runtime::policy::FsPolicy;
 use nyash_runtime::wasi::{self, HostState};
 use wasmtime::{Engine, Module};
 
@@ -18,21 +20,22 @@ use crate::error::{CliError, Result};
 use crate::module_check::error_chain;
 use crate::source;
 
-/// Runs `path` with `args` under the file-system policy of `--dir` and
-/// `--deny-fs`, the launch policy `launch` (baked environment and
-/// arguments, as a bundle would carry them) and the files of `--include` under
-/// `/app`, compiled with `options`; returns the program's exit status.
+/// Runs `path` with `args` under the file-system policy `policy` (`--dir`,
+/// `--deny-fs`, `--allow-read`, `--allow-write`), the network policy `net`
+/// (`--allow-net`, `--deny-net`), the launch policy `launch` (baked
+/// environment and arguments, as a bundle would carry them) and the files of
+/// `--include` under `/app`, compiled with `options`; returns the program's
+/// exit status.
 pub fn run(
     path: &Path,
     args: Vec<OsString>,
-    dirs: &[String],
-    deny_fs: bool,
+    policy: &FsPolicy,
+    net: &NetPolicy,
     launch: &LaunchPolicy,
     include: &[PathBuf],
     options: Options,
 ) -> Result<i32> {
-    let policy = crate::bundle::fs_policy(dirs, deny_fs)?;
-    let included = crate::include::collect(include, &policy)?;
+    let included = crate::include::collect(include, policy)?;
     let wasm = source::module_with(path, options)?;
     let engine = host_engine()?;
     let compile = || Module::new(&engine, &wasm);
@@ -55,8 +58,9 @@ pub fn run(
     argv.extend(args);
     let argv = wasi::program_args(launch, argv);
     let mut host = HostState::new(argv, wasi::program_env(launch))
-        .with_policy(&policy)
-        .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?;
+        .with_policy(policy)
+        .map_err(|e| CliError::new(e).hint("create it, or change the `--dir` flag"))?
+        .with_net_policy(net);
     if !included.is_empty() {
         host = host.with_assets(wasi::Assets::from_host(crate::include::host_tree(included)));
     }

@@ -61,7 +61,7 @@ fn reason(errno: u32) -> String {
         NOTDIR => "not a directory",
         63 => "operation not permitted",
         69 => "read-only file system",
-        76 => "outside the directories the program may use (`nyash bundle --dir`)",
+        76 => "not allowed by the bundle's file-system policy (`nyash bundle --dir`, `--allow-read`, `--allow-write`)",
         other => return format!("error {other}"),
     })
 }

@@ -5,9 +5,12 @@
 //! * [`exit`]: how a run's end becomes the process's exit status;
 //! * [`launch_policy`]: the baked environment and arguments, the host
 //!   variables a program sees, and the launcher lock;
+//! * [`net_policy`]: the hosts a program may connect to and listen on
+//!   (`--allow-net`, `--deny-net`);
 //! * [`payload`]: the bundle payload format, written by the bundler and read
 //!   by the stub;
-//! * [`policy`]: the file-system policy (`--dir` mappings) a bundle carries;
+//! * [`policy`]: the file-system policy (`--dir` mappings, `--allow-read`,
+//!   `--allow-write`, `--deny-fs`) a bundle carries;
 //! * [`targets`]: target triples and which artifacts run where;
 //! * [`wasi`]: the host interface a program runs against (WASI preview 1).
 //!
@@ -22,6 +25,7 @@ include!(concat!(env!("OUT_DIR"), "/wasmtime_version.rs"));
 pub mod engine;
 pub mod exit;
 pub mod launch_policy;
+pub mod net_policy;
 pub mod payload;
 pub mod policy;
 pub mod targets;

@@ -13,6 +13,11 @@
 //!   each under its guest name, and nothing outside them: no path, `..` or
 //!   symlink leads out of the directory a descriptor belongs to.
 //! * With `--deny-fs`, the program sees no directory at all.
+//! * With `--allow-read[=PATHS]` or `--allow-write[=PATHS]` (Deno's flags),
+//!   the program keeps the default's view of the host, but may read only
+//!   below the paths given to either flag and write only below those given
+//!   to `--allow-write`; a flag without paths allows that everywhere. No
+//!   `..` or symlink leads out of an allowed path.
 
 use std::fmt;
 
@@ -23,12 +28,93 @@ pub struct FsPolicy {
     pub deny_fs: bool,
     /// `--dir` mappings, in preopen order; empty for the default.
     pub dirs: Vec<DirGrant>,
+    /// `--allow-read` and `--allow-write` paths; when any is given, every
+    /// other access is refused.
+    pub allow: Vec<PathGrant>,
 }
 
 impl FsPolicy {
     /// The default: the working directory as `.`, unconfined.
     pub fn is_default(&self) -> bool {
-        !self.deny_fs && self.dirs.is_empty()
+        !self.deny_fs && self.dirs.is_empty() && self.allow.is_empty()
+    }
+
+    /// Where the allow list permits reading (`write` false: the paths of
+    /// both flags) or writing (those of `--allow-write`), for messages: the
+    /// paths as written, in backticks, `everywhere`, or `nowhere`.
+    pub fn allowed_text(&self, write: bool) -> String {
+        let grants: Vec<&PathGrant> = self.allow.iter().filter(|g| g.write || !write).collect();
+        if grants.iter().any(|g| g.path.is_empty()) {
+            return "everywhere".into();
+        }
+        if grants.is_empty() {
+            return "nowhere".into();
+        }
+        let paths: Vec<String> = grants.iter().map(|g| format!("`{}`", g.path)).collect();
+        format!("below {}", paths.join(", "))
+    }
+}
+
+/// One path of `--allow-read=PATHS` or `--allow-write=PATHS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathGrant {
+    /// The host path as written, taken from the working directory at launch
+    /// when relative; empty for the flag without paths (everywhere).
+    pub path: String,
+    /// `--allow-write`: writing below it is allowed too.
+    pub write: bool,
+}
+
+impl PathGrant {
+    /// The grants of one flag: `values` as clap gives them (`None`: flag
+    /// absent; an empty list: the flag without paths). Commas separate paths,
+    /// as in Deno.
+    pub fn from_flag(
+        values: Option<&[String]>,
+        write: bool,
+    ) -> Result<Vec<PathGrant>, DirSpecError> {
+        let flag = if write {
+            "--allow-write"
+        } else {
+            "--allow-read"
+        };
+        let Some(values) = values else {
+            return Ok(Vec::new());
+        };
+        if values.is_empty() {
+            return Ok(vec![PathGrant {
+                path: String::new(),
+                write,
+            }]);
+        }
+        let mut grants = Vec::new();
+        for value in values {
+            for path in value.split(',') {
+                if path.is_empty() {
+                    return Err(DirSpecError {
+                        message: format!("`{flag}={value}` contains an empty path"),
+                    });
+                }
+                if path.contains('\0') || path.len() > MAX_DIR_TEXT {
+                    return Err(DirSpecError {
+                        message: format!(
+                            "`{flag}` paths may not contain NUL and may be at most {MAX_DIR_TEXT} bytes long"
+                        ),
+                    });
+                }
+                grants.push(PathGrant {
+                    path: path.to_string(),
+                    write,
+                });
+            }
+        }
+        Ok(grants)
+    }
+
+    /// Whether [`PathGrant::from_flag`] could have made this grant. The
+    /// payload reader checks grants with it.
+    pub fn is_well_formed(&self) -> bool {
+        self.path.len() <= MAX_DIR_TEXT && !self.path.contains('\0')
     }
 }
 

@@ -65,6 +65,7 @@ pub fn launch() -> Result<i32, Failure> {
     let (engine, module) = choose(&opts, &bundle)?;
     let policy = std::mem::take(&mut bundle.index.fs);
     let launch = std::mem::take(&mut bundle.index.launch);
+    let net = std::mem::take(&mut bundle.index.net);
     let assets = embedded_files(&mut bundle, file);
     drop(bundle);
     let args = wasi::program_args(&launch, std::env::args_os().collect());
@@ -75,7 +76,8 @@ pub fn launch() -> Result<i32, Failure> {
                 m,
                 &["the bundle was made with `nyash bundle --dir`; run it where that directory exists"],
             )
-        })?;
+        })?
+        .with_net_policy(&net);
     if let Some((count, assets)) = assets {
         trace!(
             opts,

@@ -336,3 +336,55 @@ pub fn hello_on_host_launcher_with(dir: &TempDir, targets: &[&str]) -> String {
     }
     bundle_example("hello.wat", &dir.path("app"), &extra)
 }
+
+/// stdout and stderr of `program` run in `cwd` with `args`, bundled with
+/// `flags`, on each path: `[native, wasm, run]` (a bundle's native code, its
+/// Pulley fallback, and `nyash run` with the same flags); each must exit 0.
+pub fn on_every_path(
+    cwd: &TempDir,
+    program: &str,
+    flags: &[&str],
+    args: &[&str],
+) -> [(String, String); 3] {
+    on_every_path_then(cwd, program, flags, args, &|| {})
+}
+
+/// [`on_every_path`], calling `reset` after each run to undo what it wrote.
+pub fn on_every_path_then(
+    cwd: &TempDir,
+    program: &str,
+    flags: &[&str],
+    args: &[&str],
+    reset: &dyn Fn(),
+) -> [(String, String); 3] {
+    let app = cwd.path("app");
+    let mut bundle = vec!["bundle", program, "-o", app.as_str()];
+    bundle.extend(flags);
+    nyash_ok(&bundle);
+    let mut outputs = Vec::new();
+    for exec in ["native", "wasm"] {
+        let out = run_in(cwd, &app, args, &[("NYASH_EXEC", exec)]);
+        assert_eq!(out.status, 0, "{exec}: {out:?}");
+        outputs.push((out.stdout, out.stderr));
+        reset();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_nyash"))
+        .arg("run")
+        .args(flags)
+        .arg(program)
+        .args(args)
+        .current_dir(cwd.root())
+        .env("XDG_CACHE_HOME", test_cache_home())
+        .env_remove("NYASH_EXEC")
+        .env_remove("NYASH_TRACE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "nyash run: {out:?}");
+    reset();
+    outputs.push((
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    ));
+    outputs.try_into().unwrap()
+}

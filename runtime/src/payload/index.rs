@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use super::assets::{check_table, AssetEntry, AssetFile};
 use super::{PayloadError, FORMAT_VERSION, OLDEST_READABLE_VERSION};
 use crate::launch_policy::LaunchPolicy;
-use crate::policy::{DirGrant, FsPolicy, MAX_DIRS};
+use crate::net_policy::{HostRule, NetPolicy, MAX_HOST_RULES};
+use crate::policy::{DirGrant, FsPolicy, PathGrant, MAX_DIRS};
 
 const TRAILER_MAGIC: &[u8; 8] = b"NYASHPLD";
 /// The size of the trailer at the end of the payload.
@@ -132,6 +133,9 @@ pub struct Index {
     /// The launch policy (`--env`, `--arg`, `--env-allow`, `--lock`; format
     /// version 3 on; the default before).
     pub launch: LaunchPolicy,
+    /// The network policy (`--allow-net`, `--deny-net`; format version 4
+    /// on; the default before).
+    pub net: NetPolicy,
     /// The embedded files and directories, sorted by path (format version 3
     /// on; empty before). Their bytes are in the one `assets` section.
     pub assets: Vec<AssetEntry>,
@@ -201,6 +205,7 @@ pub fn encode_with_policy(
     let extras = Extras {
         fs: policy,
         launch: &launch,
+        net: &NetPolicy::default(),
         assets: &[],
     };
     encode_with(
@@ -221,6 +226,8 @@ pub struct Extras<'a> {
     /// The launch policy (`--env`, `--arg`, `--env-allow`, `--lock`; format
     /// version 3 on).
     pub launch: &'a LaunchPolicy,
+    /// The network policy (`--allow-net`, `--deny-net`; format version 4 on).
+    pub net: &'a NetPolicy,
     /// The embedded files (`--include`), sorted by path (format version 3 on).
     pub assets: &'a [AssetEntry],
 }
@@ -279,7 +286,7 @@ pub fn encode_with(
         }
         index.extend_from_slice(&e.sha256);
     }
-    index.push(policy.deny_fs as u8);
+    index.push(policy.deny_fs as u8 | (!policy.allow.is_empty() as u8) << 1);
     let count = u16::try_from(policy.dirs.len()).expect("at most MAX_DIRS mappings");
     index.extend_from_slice(&count.to_le_bytes());
     for d in &policy.dirs {
@@ -287,7 +294,16 @@ pub fn encode_with(
         put_str(&mut index, &d.host);
         put_str(&mut index, &d.guest);
     }
+    if !policy.allow.is_empty() {
+        let count = u16::try_from(policy.allow.len()).expect("at most MAX_DIRS paths");
+        index.extend_from_slice(&count.to_le_bytes());
+        for g in &policy.allow {
+            index.push(g.write as u8);
+            put_str(&mut index, &g.path);
+        }
+    }
     put_launch_policy(&mut index, extras.launch);
+    put_net_policy(&mut index, extras.net);
     put_assets(&mut index, extras.assets);
 
     let index_off = out.len() as u64;
@@ -401,15 +417,16 @@ pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Ind
     }
     let mut fs = FsPolicy::default();
     if version >= 2 {
-        fs.deny_fs = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => {
-                return Err(PayloadError::Corrupt(
-                    "unknown file-system policy flags".into(),
-                ))
-            }
-        };
+        let flags = r.u8()?;
+        // Bit 1 (an allow list follows the mappings) exists from version 4.
+        let known = if version >= 4 { 0b11 } else { 0b01 };
+        if flags & !known != 0 {
+            return Err(PayloadError::Corrupt(
+                "unknown file-system policy flags".into(),
+            ));
+        }
+        fs.deny_fs = flags & 1 != 0;
+        let has_allow_list = flags & 0b10 != 0;
         let count = r.u16()? as usize;
         if count > MAX_DIRS {
             return Err(PayloadError::Corrupt(format!(
@@ -438,11 +455,24 @@ pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Ind
             }
             fs.dirs.push(grant);
         }
+        if has_allow_list {
+            fs.allow = read_allow_list(&mut r)?;
+        }
     }
-    let (launch, assets) = if version >= 3 {
-        (read_launch_policy(&mut r)?, read_assets(&mut r)?)
+    let launch = if version >= 3 {
+        read_launch_policy(&mut r)?
     } else {
-        (LaunchPolicy::default(), Vec::new())
+        LaunchPolicy::default()
+    };
+    let net = if version >= 4 {
+        read_net_policy(&mut r)?
+    } else {
+        NetPolicy::default()
+    };
+    let assets = if version >= 3 {
+        read_assets(&mut r)?
+    } else {
+        Vec::new()
     };
     if !r.is_empty() {
         return Err(PayloadError::Corrupt(
@@ -465,6 +495,7 @@ pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Ind
     Ok(Index {
         fs,
         launch,
+        net,
         assets,
         format_version: version,
         toolchain,
@@ -473,6 +504,35 @@ pub fn parse_tail(payload_len: usize, tail_at: usize, tail: &[u8]) -> Result<Ind
         stub_target,
         sections,
     })
+}
+
+/// The `--allow-read`/`--allow-write` paths (format version 4), after the
+/// mappings: `count: u16` (1 to 64), then per path `flags: u8` (0: read,
+/// 1: read and write) and the path (empty: everywhere).
+fn read_allow_list(r: &mut Reader<'_>) -> Result<Vec<PathGrant>, PayloadError> {
+    let count = r.u16()? as usize;
+    if count == 0 || count > MAX_DIRS {
+        return Err(PayloadError::Corrupt(format!(
+            "the index lists {count} allowed paths; 1 to {MAX_DIRS} are possible"
+        )));
+    }
+    let mut allow = Vec::with_capacity(count);
+    for _ in 0..count {
+        let write = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(PayloadError::Corrupt("unknown allowed-path flags".into())),
+        };
+        let grant = PathGrant {
+            path: r.string()?,
+            write,
+        };
+        if !grant.is_well_formed() {
+            return Err(PayloadError::Corrupt("an allowed path is malformed".into()));
+        }
+        allow.push(grant);
+    }
+    Ok(allow)
 }
 
 // The launch-policy record (format version 3), after the file-system policy:
@@ -513,6 +573,76 @@ fn put_launch_policy(index: &mut Vec<u8>, launch: &LaunchPolicy) {
             put_str(index, name);
         }
     }
+}
+
+// The network-policy record (format version 4), after the launch policy:
+//   flags: u8 (bit 0 an allow list follows, bit 1 `--deny-net` without hosts)
+//   [allow_count: u16 (1 to 256), then allow_count × rule]   (bit 0 only)
+//   deny_count: u16 (0 to 256), then deny_count × rule
+// where a rule is  host: str  port: u16 (0: every port).
+
+const NET_ALLOW_LIST: u8 = 1;
+const NET_DENY_ALL: u8 = 2;
+
+fn put_net_policy(index: &mut Vec<u8>, net: &NetPolicy) {
+    let mut flags = 0;
+    if net.allow.is_some() {
+        flags |= NET_ALLOW_LIST;
+    }
+    if net.deny_all {
+        flags |= NET_DENY_ALL;
+    }
+    index.push(flags);
+    let put_rules = |index: &mut Vec<u8>, rules: &[HostRule]| {
+        let count = u16::try_from(rules.len()).expect("at most MAX_HOST_RULES");
+        index.extend_from_slice(&count.to_le_bytes());
+        for rule in rules {
+            put_str(index, &rule.host);
+            index.extend_from_slice(&rule.port.unwrap_or(0).to_le_bytes());
+        }
+    };
+    if let Some(allow) = &net.allow {
+        put_rules(index, allow);
+    }
+    put_rules(index, &net.deny);
+}
+
+fn read_net_policy(r: &mut Reader<'_>) -> Result<NetPolicy, PayloadError> {
+    let flags = r.u8()?;
+    if flags & !(NET_ALLOW_LIST | NET_DENY_ALL) != 0 {
+        return Err(PayloadError::Corrupt("unknown network policy flags".into()));
+    }
+    let rules = |r: &mut Reader<'_>| -> Result<Vec<HostRule>, PayloadError> {
+        let count = r.u16()? as usize;
+        if count > MAX_HOST_RULES {
+            return Err(PayloadError::Corrupt(format!(
+                "the index lists {count} network hosts, more than {MAX_HOST_RULES}"
+            )));
+        }
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let host = r.string()?;
+            let port = Some(r.u16()?).filter(|&p| p != 0);
+            out.push(HostRule { host, port });
+        }
+        Ok(out)
+    };
+    let allow = if flags & NET_ALLOW_LIST != 0 {
+        Some(rules(r)?)
+    } else {
+        None
+    };
+    let net = NetPolicy {
+        allow,
+        deny: rules(r)?,
+        deny_all: flags & NET_DENY_ALL != 0,
+    };
+    if !net.is_well_formed() {
+        return Err(PayloadError::Corrupt(
+            "the network policy is malformed".into(),
+        ));
+    }
+    Ok(net)
 }
 
 // The asset block, the last part of the index (format version 3 on):
@@ -752,8 +882,8 @@ mod tests {
             DirGrant::parse("C:\\data::data::ro").unwrap(),
         ];
         let policy = FsPolicy {
-            deny_fs: false,
             dirs: dirs.to_vec(),
+            ..FsPolicy::default()
         };
         let payload = encode_with_policy("t", "e", "v", "s", &[], &policy);
         assert_eq!(parse(&payload).unwrap().fs, policy);
@@ -762,17 +892,32 @@ mod tests {
         // `payload_roundtrip` fuzz target: written as `data:::data:`, it no longer parses
         // as a `--dir` spec, so the reader must not check it that way.
         let colon = FsPolicy {
-            deny_fs: false,
             dirs: vec![DirGrant::parse("data:").unwrap()],
+            ..FsPolicy::default()
         };
         let payload = encode_with_policy("t", "e", "v", "s", &[], &colon);
         assert_eq!(parse(&payload).unwrap().fs, colon);
         let deny = FsPolicy {
             deny_fs: true,
-            dirs: Vec::new(),
+            ..FsPolicy::default()
         };
         let payload = encode_with_policy("t", "e", "v", "s", &[], &deny);
         assert_eq!(parse(&payload).unwrap().fs, deny);
+    }
+
+    #[test]
+    fn allowed_paths_round_trip() {
+        let read = PathGrant::from_flag(Some(&["data,/etc/hosts".into()]), false).unwrap();
+        let write = PathGrant::from_flag(Some(&[]), true).unwrap();
+        let policy = FsPolicy {
+            allow: [read, write].concat(),
+            ..FsPolicy::default()
+        };
+        assert_eq!(policy.allow.len(), 3);
+        assert_eq!(policy.allow[2].path, "");
+        let payload = encode_with_policy("t", "e", "v", "s", &[], &policy);
+        assert_eq!(parse(&payload).unwrap().fs, policy);
+        assert!(!policy.is_default());
     }
 
     /// `sample()` rewritten as an older format version: its index less the
@@ -793,23 +938,25 @@ mod tests {
         old
     }
 
-    /// Version 1 and 2 payloads (without the policies at the end of the
+    /// Version 1 to 3 payloads (without the policies at the end of the
     /// index that later versions added) still read, with the defaults.
     #[test]
     fn older_payloads_still_read() {
-        // The default launch record is 5 bytes, the empty asset table 4; the
-        // default fs policy 3 more.
-        for (version, cut) in [(1, 12), (2, 9)] {
+        // The default fs policy is 3 bytes, the launch record 5, the network
+        // record 3 and the empty asset table 4, all zero: version 3 lacks the
+        // network record, version 2 the launch record and the asset table too.
+        for (version, cut) in [(1, 15), (2, 12), (3, 3)] {
             let parsed = parse(&older(version, cut)).unwrap();
             assert_eq!(parsed.format_version, version);
             assert_eq!(parsed.sections.len(), 2);
             assert!(parsed.fs.is_default());
             assert!(parsed.launch.is_default());
+            assert!(parsed.net.is_default());
             assert!(parsed.assets.is_empty());
         }
-        // A version 2 reader's view of a version 3 index: nine bytes too many.
+        // A version 3 reader's view of a version 4 index: three bytes too many.
         assert!(matches!(
-            parse(&older(2, 0)),
+            parse(&older(3, 0)),
             Err(PayloadError::Corrupt(m)) if m.contains("trailing bytes")
         ));
     }
@@ -830,6 +977,7 @@ mod tests {
             let extras = Extras {
                 fs: &fs,
                 launch,
+                net: &NetPolicy::default(),
                 assets: &[],
             };
             encode_with("t", "e", "v", "s", &[], &extras)
@@ -843,6 +991,30 @@ mod tests {
         let payload = with(&none_allowed);
         assert_eq!(parse(&payload).unwrap().launch, none_allowed);
         assert!(parse(&sample()).unwrap().launch.is_default());
+    }
+
+    #[test]
+    fn network_policies_round_trip() {
+        let own = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let fs = FsPolicy::default();
+        let launch = LaunchPolicy::default();
+        let allow = own(&["localhost", "[::1]:8080"]);
+        let deny = own(&["localhost:25"]);
+        for net in [
+            NetPolicy::from_flags(Some(&allow), Some(&deny)).unwrap(),
+            NetPolicy::from_flags(None, Some(&[])).unwrap(),
+            NetPolicy::from_flags(None, Some(&deny)).unwrap(),
+            NetPolicy::default(),
+        ] {
+            let extras = Extras {
+                fs: &fs,
+                launch: &launch,
+                net: &net,
+                assets: &[],
+            };
+            let payload = encode_with("t", "e", "v", "s", &[], &extras);
+            assert_eq!(parse(&payload).unwrap().net, net);
+        }
     }
 
     #[test]
@@ -869,6 +1041,7 @@ mod tests {
             let extras = Extras {
                 fs: &policy,
                 launch: &launch,
+                net: &NetPolicy::default(),
                 assets,
             };
             encode_with("t", "e", "v", "s", sections, &extras)

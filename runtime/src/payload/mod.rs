@@ -43,8 +43,10 @@ pub use index::{
 /// file-system policy (`--dir` mappings) at the end of the index; version 3
 /// the launch policy (`--env`, `--arg`, `--env-allow`, `--lock`) after it, and
 /// the embedded files (`--include`): a section kind `assets` and the asset
-/// table after the launch policy.
-pub const FORMAT_VERSION: u32 = 3;
+/// table after the launch policy; version 4 the `--allow-read`/`--allow-write`
+/// paths after the mappings (`fs_flags` bit 1), and the network policy
+/// (`--allow-net`, `--deny-net`) after the launch policy.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest payload format version this build still reads (for
 /// `nyash inspect`; a launcher only ever carries its own version).

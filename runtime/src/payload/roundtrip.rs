@@ -2,15 +2,18 @@
 //! `payload_roundtrip` fuzz target (`fuzz/`) and its regression test.
 //!
 //! The input describes a bundle: a stand-in stub, the four index strings,
-//! up to eight sections (kind, compression, target, tier, contents) and a
+//! up to eight sections (kind, compression, target, tier, contents), a
 //! file-system policy whose mappings are parsed from `--dir` specs as the
-//! bundler does. It is encoded with [`encode_with_policy`], attached with
+//! bundler does, and a network policy parsed from `--allow-net` and
+//! `--deny-net` hosts. It is encoded with [`encode_with`], attached with
 //! [`attach`] and read with [`read_bundle`]; the index read back must be
 //! the one written and every section must give back its contents.
 
-use super::{attach, encode_with_policy, parse, read_bundle};
-use super::{Compression, SectionInput, SectionKind, FORMAT_VERSION};
-use crate::policy::{DirGrant, FsPolicy};
+use super::{attach, encode_with, parse, read_bundle};
+use super::{Compression, Extras, SectionInput, SectionKind, FORMAT_VERSION};
+use crate::launch_policy::LaunchPolicy;
+use crate::net_policy::NetPolicy;
+use crate::policy::{DirGrant, FsPolicy, PathGrant};
 
 /// The `payload_roundtrip` fuzz target.
 pub fn check(data: &[u8]) {
@@ -45,26 +48,50 @@ pub fn check(data: &[u8]) {
     }
     let mut policy = FsPolicy {
         deny_fs: r.byte() & 1 == 1,
-        dirs: Vec::new(),
+        ..FsPolicy::default()
     };
     for _ in 0..r.byte() % 5 {
         if let Ok(grant) = DirGrant::parse(&r.string()) {
             policy.dirs.push(grant);
         }
     }
+    for _ in 0..r.byte() % 4 {
+        let grant = PathGrant {
+            path: r.string(),
+            write: r.byte() & 1 == 1,
+        };
+        if grant.is_well_formed() {
+            policy.allow.push(grant);
+        }
+    }
     // The bundler rejects such a list before encoding (the encoder's contract).
     if DirGrant::check_list(&policy.dirs).is_err() {
         policy.dirs.clear();
     }
+    let net_flags = r.byte();
+    let hosts = |r: &mut Input| (0..r.byte() % 4).map(|_| r.string()).collect::<Vec<_>>();
+    let (allow, deny) = (hosts(&mut r), hosts(&mut r));
+    let net = NetPolicy::from_flags(
+        (net_flags & 1 == 1).then_some(allow.as_slice()),
+        (net_flags & 2 == 2).then_some(deny.as_slice()),
+    )
+    .unwrap_or_default();
 
     let [toolchain, engine, artifact_version, stub_target] = &strings;
-    let payload = encode_with_policy(
+    let launch = LaunchPolicy::default();
+    let extras = Extras {
+        fs: &policy,
+        launch: &launch,
+        net: &net,
+        assets: &[],
+    };
+    let payload = encode_with(
         toolchain,
         engine,
         artifact_version,
         stub_target,
         &sections,
-        &policy,
+        &extras,
     );
     let index = parse(&payload).expect("an encoded payload parses");
     assert_eq!(index.format_version, FORMAT_VERSION);
@@ -78,6 +105,7 @@ pub fn check(data: &[u8]) {
         strings.each_ref()
     );
     assert_eq!(index.fs, policy);
+    assert_eq!(index.net, net);
     assert_eq!(index.sections.len(), sections.len());
     for (read, written) in index.sections.iter().zip(&sections) {
         assert_eq!(read.kind, written.kind);

@@ -270,6 +270,7 @@ pub fn run(scratch: &Scratch, choices: &mut impl Choices, max_calls: usize) -> u
             guest: "/".into(),
             read_only: false,
         }],
+        ..FsPolicy::default()
     };
     let host = HostState::new(vec![ARG.into()], vec![(ENV.0.into(), ENV.1.into())])
         .with_policy(&policy)

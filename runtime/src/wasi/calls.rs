@@ -12,7 +12,7 @@ use wasmtime::{Caller, Linker};
 
 use super::abi::*;
 use super::assets::{self, AssetNode};
-use super::files::{Descriptor, Listing, Node};
+use super::files::{Access, Descriptor, Listing, Node};
 use super::net::{pollable, Pollable};
 use super::{Exit, HostState};
 use crate::payload::assets::ASSET_MOUNT;
@@ -1323,9 +1323,17 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let parent = s.files.get(fd)?;
                 let (allowed, allowed_inheriting) = (parent.inheriting, parent.inheriting);
                 let follow = dirflags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let r = s.files.resolve(fd, &name, follow)?;
+                let access = if rights as u64 & FILE_WRITE_RIGHTS != 0
+                    || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0
+                    || fdflags & FDFLAGS_APPEND != 0
+                {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                let r = s.files.resolve(fd, &name, follow, access)?;
                 let read_only = s.files.read_only(r.grant);
-                let meta = if follow || r.trailing_slash {
+                let meta = if r.follow {
                     fs::metadata(&r.host)
                 } else {
                     fs::symlink_metadata(&r.host)
@@ -1345,13 +1353,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         if write || oflags & OFLAGS_TRUNC != 0 {
                             return Err(ISDIR);
                         }
+                        let node = s.files.dir_node(r)?;
                         let new = s.files.insert(Descriptor {
-                            node: Node::Dir {
-                                host: r.host,
-                                grant: r.grant,
-                                preopen: None,
-                                listing: None,
-                            },
+                            node,
                             rights: rights & allowed & DIR_RIGHTS,
                             inheriting: inheriting as u64 & allowed_inheriting,
                             flags: fdflags,
@@ -1380,7 +1384,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 }
                 let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0 || !write;
                 let file =
-                    open_file(&r.host, read, write, oflags, follow).map_err(|e| errno_of(&e))?;
+                    open_file(&r.host, read, write, oflags, r.follow).map_err(|e| errno_of(&e))?;
                 let mut granted = rights & allowed & FILE_RIGHTS;
                 if !write {
                     granted &= !FILE_WRITE_RIGHTS;
@@ -1413,8 +1417,8 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 }
                 may_look(s, fd, RIGHT_PATH_FILESTAT_GET)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let r = s.files.resolve(fd, &name, follow)?;
-                let meta = if follow || r.trailing_slash {
+                let r = s.files.resolve(fd, &name, follow, Access::Read)?;
+                let meta = if r.follow {
                     fs::metadata(&r.host)
                 } else {
                     fs::symlink_metadata(&r.host)
@@ -1444,8 +1448,8 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_FILESTAT_SET_TIMES)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let r = s.files.resolve(fd, &name, follow)?;
-                set_path_times(&r.host, follow, atim, mtim, fst)
+                let r = s.files.resolve(fd, &name, follow, Access::Write)?;
+                set_path_times(&r.host, r.follow, atim, mtim, fst)
             }))
         },
     )?;
@@ -1457,7 +1461,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let name = m.path(path, len)?;
                 refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_CREATE_DIRECTORY)?;
-                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                let r = s
+                    .files
+                    .resolve(fd, name.trim_end_matches('/'), false, Access::Write)?;
                 fs::create_dir(r.host).map_err(|e| errno_of(&e))
             }))
         },
@@ -1470,7 +1476,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let name = m.path(path, len)?;
                 refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_REMOVE_DIRECTORY)?;
-                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                let r = s
+                    .files
+                    .resolve(fd, name.trim_end_matches('/'), false, Access::Write)?;
                 match fs::symlink_metadata(&r.host) {
                     Ok(meta) if !meta.is_dir() => return Err(NOTDIR),
                     _ => {}
@@ -1487,7 +1495,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let name = m.path(path, len)?;
                 refuse_in_assets(s, fd, &name)?;
                 may_change(s, fd, RIGHT_PATH_UNLINK_FILE)?;
-                let r = s.files.resolve(fd, name.trim_end_matches('/'), false)?;
+                let r = s
+                    .files
+                    .resolve(fd, name.trim_end_matches('/'), false, Access::Write)?;
                 let meta = fs::symlink_metadata(&r.host).map_err(|e| errno_of(&e))?;
                 if meta.is_dir() {
                     return Err(ISDIR);
@@ -1509,8 +1519,12 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 refuse_in_assets(s, new_fd, &new)?;
                 may_change(s, fd, RIGHT_PATH_RENAME_SOURCE)?;
                 may_change(s, new_fd, RIGHT_PATH_RENAME_TARGET)?;
-                let from = s.files.resolve(fd, old.trim_end_matches('/'), false)?;
-                let to = s.files.resolve(new_fd, new.trim_end_matches('/'), false)?;
+                let from = s
+                    .files
+                    .resolve(fd, old.trim_end_matches('/'), false, Access::Write)?;
+                let to =
+                    s.files
+                        .resolve(new_fd, new.trim_end_matches('/'), false, Access::Write)?;
                 let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
                 if (old.ends_with('/') || new.ends_with('/')) && !source.is_dir() {
                     return Err(NOTDIR);
@@ -1539,8 +1553,8 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 may_look(s, fd, RIGHT_PATH_LINK_SOURCE)?;
                 may_change(s, new_fd, RIGHT_PATH_LINK_TARGET)?;
                 let follow = flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-                let from = s.files.resolve(fd, &old, follow)?;
-                let to = s.files.resolve(new_fd, &new, false)?;
+                let from = s.files.resolve(fd, &old, follow, Access::Read)?;
+                let to = s.files.resolve(new_fd, &new, false, Access::Write)?;
                 let source = fs::symlink_metadata(&from.host).map_err(|e| errno_of(&e))?;
                 if source.is_dir() {
                     return Err(PERM);
@@ -1569,7 +1583,7 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     return Err(if at.entry.is_some() { INVAL } else { NOENT });
                 }
                 may_look(s, fd, RIGHT_PATH_READLINK)?;
-                let r = s.files.resolve(fd, &name, false)?;
+                let r = s.files.resolve(fd, &name, false, Access::Read)?;
                 let target = fs::read_link(r.host).map_err(|e| errno_of(&e))?;
                 let text = target.to_string_lossy();
                 let bytes = &text.as_bytes()[..text.len().min(buf_len as u32 as usize)];
@@ -1589,7 +1603,9 @@ fn define_path(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 if target.contains('\0') {
                     return Err(INVAL);
                 }
-                let link = s.files.resolve(fd, new.trim_end_matches('/'), false)?;
+                let link = s
+                    .files
+                    .resolve(fd, new.trim_end_matches('/'), false, Access::Write)?;
                 // In a confined grant an absolute target could only point
                 // outside it; a relative one is checked whenever it is used.
                 if s.files.grants[link.grant].confined && target.starts_with('/') {

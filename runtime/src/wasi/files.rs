@@ -9,22 +9,28 @@
 //!   resolves it, so `..` may climb above the working directory and an
 //!   absolute path names a host path, as for a native program;
 //! * a **mapped** grant (`--dir HOST::GUEST`) is confined: [`Files::resolve`]
-//!   walks the path one component at a time, following symlinks itself, and
-//!   refuses (`NOTCAPABLE`) any step that would leave the directory
-//!   descriptor the path is relative to: an absolute path, a `..` above it,
-//!   or a symlink whose target does.
+//!   refuses (`NOTCAPABLE`) any path that would leave the directory
+//!   descriptor it is relative to: an absolute path, a `..` above it, or a
+//!   symlink whose target does.
 //!
-//! The walk checks each step before the operation runs; a host process that
-//! swaps a directory for a symlink concurrently could race it. That is
-//! accepted: the confinement stops programs from leaving their grant by
-//! accident or by crafted paths, not a hostile host (docs/host-abi.md).
+//! On Linux the confinement is race-free: each directory descriptor of a
+//! mapped grant holds an [`Anchor`] (an `O_PATH` descriptor of the directory
+//! itself) and the kernel resolves beneath it (`beneath.rs`), so a host
+//! process that swaps a directory for a symlink while the program uses it
+//! cannot redirect a call outside. Elsewhere, or on a kernel without
+//! `openat2`, [`walk`] checks each component before the call runs, which
+//! such a concurrent swap could race (docs/host-abi.md).
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::PathBuf;
 
 use super::abi::*;
+pub use super::allowed::Access;
+use super::allowed::Allowed;
 use super::assets::{AssetNode, AssetPath, Assets};
+#[cfg(target_os = "linux")]
+pub use super::beneath::Anchor;
 use crate::policy::FsPolicy;
 
 /// A directory the program was given.
@@ -38,6 +44,19 @@ pub struct Grant {
     pub read_only: bool,
     /// Paths may not leave the descriptor they are relative to.
     pub confined: bool,
+}
+
+/// Off Linux there are no anchors: confined paths are walked ([`walk`]).
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug)]
+pub enum Anchor {}
+
+#[cfg(not(target_os = "linux"))]
+impl Anchor {
+    /// A path naming the directory (there is none: no anchor exists here).
+    pub fn path(&self) -> PathBuf {
+        match *self {}
+    }
 }
 
 /// A snapshot of a directory's entries, taken when a listing starts (cookie
@@ -56,6 +75,10 @@ pub enum Node {
     /// A directory, by host path.
     Dir {
         host: PathBuf,
+        /// In a confined grant on Linux, the directory itself; `host` is then
+        /// its `/proc/self/fd` path.
+        #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+        anchor: Option<Anchor>,
         grant: usize,
         /// The name given to the guest for a preopened directory.
         preopen: Option<String>,
@@ -109,6 +132,16 @@ pub struct Resolved {
     /// The host path. Unless the lookup followed it, a final symlink is
     /// named itself.
     pub host: PathBuf,
+    /// Whether the call may let the host follow a symlink at `host`'s last
+    /// component. False when the resolution already decided what it names
+    /// (beneath an anchor): a symlink found there later is not followed.
+    pub follow: bool,
+    /// Under an allow list: the absolute path as the program named it, which
+    /// a directory opened there keeps as its host path.
+    pub lexical: Option<PathBuf>,
+    /// Keeps an anchored `host` (`/proc/self/fd/…`) valid.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub anchor: Option<Anchor>,
     /// The grant it lies in.
     pub grant: usize,
     /// The guest path ended in `/`: the target must be a directory.
@@ -124,6 +157,8 @@ pub struct Files {
     pub grants: Vec<Grant>,
     /// The embedded files, if the program has any (preopened as `/app`).
     pub assets: Option<Assets>,
+    /// `--allow-read`/`--allow-write`: where the default grant may be used.
+    allowed: Option<Allowed>,
 }
 
 impl Files {
@@ -138,8 +173,9 @@ impl Files {
             ],
             grants: Vec::new(),
             assets: None,
+            allowed: None,
         };
-        files.add_grant(PathBuf::new(), ".".into(), false, false, None);
+        files.add_grant(PathBuf::new(), ".".into(), false, false, None, None);
         files
     }
 
@@ -147,6 +183,11 @@ impl Files {
     /// order, from fd 3 (each host directory must exist now), or none.
     pub fn set_policy(&mut self, policy: &FsPolicy) -> Result<(), String> {
         if policy.is_default() {
+            return Ok(());
+        }
+        if !policy.allow.is_empty() {
+            // The default preopen stays; the allow list restricts it.
+            self.allowed = Allowed::new(policy);
             return Ok(());
         }
         self.table.truncate(3);
@@ -161,12 +202,15 @@ impl Files {
                         d.host, d.guest
                     )
                 })?;
+            let anchor = root_anchor(&host);
+            let host = anchor.as_ref().map_or(host, Anchor::path);
             self.add_grant(
                 PathBuf::from(&d.host),
                 d.guest.clone(),
                 d.read_only,
                 true,
                 Some(host),
+                anchor,
             );
         }
         Ok(())
@@ -311,6 +355,7 @@ impl Files {
         read_only: bool,
         confined: bool,
         host: Option<PathBuf>,
+        anchor: Option<Anchor>,
     ) {
         let grant = self.grants.len();
         self.grants.push(Grant {
@@ -325,6 +370,7 @@ impl Files {
                 // Filled in on first use (see `grant_host`), so that programs
                 // that never touch files pay nothing for it.
                 host: host.unwrap_or_default(),
+                anchor,
                 grant,
                 preopen: Some(name),
                 listing: None,
@@ -404,16 +450,56 @@ impl Files {
         }
     }
 
+    /// The descriptor node for a directory `path_open` found at `r`: in a
+    /// confined grant on Linux it anchors the directory itself, so later
+    /// paths relative to it resolve beneath it.
+    pub fn dir_node(&self, r: Resolved) -> Result<Node, Errno> {
+        if let Some(lexical) = r.lexical {
+            return Ok(Node::Dir {
+                host: lexical,
+                anchor: None,
+                grant: r.grant,
+                preopen: None,
+                listing: None,
+            });
+        }
+        #[cfg(target_os = "linux")]
+        if r.anchor.is_some() {
+            let anchor = Anchor::open(&r.host, r.follow)?;
+            return Ok(Node::Dir {
+                host: anchor.path(),
+                anchor: Some(anchor),
+                grant: r.grant,
+                preopen: None,
+                listing: None,
+            });
+        }
+        Ok(Node::Dir {
+            host: r.host,
+            anchor: None,
+            grant: r.grant,
+            preopen: None,
+            listing: None,
+        })
+    }
+
     /// Whether grant `g` is read-only.
     pub fn read_only(&self, g: usize) -> bool {
         self.grants.get(g).is_some_and(|g| g.read_only)
     }
 
-    /// Resolves `path` relative to directory descriptor `fd`. With `follow`,
-    /// a final symlink is replaced by its target; without it, the link itself
-    /// is named. In a confined grant the result never lies outside `fd`'s
-    /// directory.
-    pub fn resolve(&mut self, fd: i32, path: &str, follow: bool) -> Result<Resolved, Errno> {
+    /// Resolves `path` relative to directory descriptor `fd`, for `access`.
+    /// With `follow`, a final symlink is replaced by its target; without it,
+    /// the link itself is named. In a confined grant the result never lies
+    /// outside `fd`'s directory; under an allow list, never outside an
+    /// allowed path (`allowed.rs`).
+    pub fn resolve(
+        &mut self,
+        fd: i32,
+        path: &str,
+        follow: bool,
+        access: Access,
+    ) -> Result<Resolved, Errno> {
         let (base, grant) = self.dir(fd)?;
         if path.contains('\0') {
             return Err(INVAL);
@@ -422,6 +508,39 @@ impl Files {
             return Err(NOENT);
         }
         let trailing_slash = path.ends_with('/');
+        #[cfg(target_os = "linux")]
+        if let Node::Dir {
+            anchor: Some(anchor),
+            ..
+        } = &self.get(fd)?.node
+        {
+            let relative = path.trim_end_matches('/');
+            let b = super::beneath::resolve(
+                anchor,
+                if relative.is_empty() { "/" } else { relative },
+                follow || trailing_slash,
+            )?;
+            return Ok(Resolved {
+                host: b.host,
+                follow: b.follow,
+                lexical: None,
+                anchor: Some(b.parent),
+                grant,
+                trailing_slash,
+            });
+        }
+        if let (Some(allowed), false) = (&mut self.allowed, self.grants[grant].confined) {
+            let lexical = super::allowed::normalize(&base.join(path));
+            let g = allowed.resolve(&base, path, follow || trailing_slash, access)?;
+            return Ok(Resolved {
+                host: g.host,
+                follow: g.follow,
+                lexical: Some(lexical),
+                anchor: g.anchor,
+                grant,
+                trailing_slash,
+            });
+        }
         let host = if self.grants[grant].confined {
             walk(base, path, follow || trailing_slash)?
         } else {
@@ -434,15 +553,33 @@ impl Files {
         };
         Ok(Resolved {
             host,
+            follow: follow || trailing_slash,
+            lexical: None,
+            anchor: None,
             grant,
             trailing_slash,
         })
     }
 }
 
+/// The anchor of a confined grant's root, where resolution beneath it works.
+#[cfg(target_os = "linux")]
+pub(super) fn root_anchor(host: &std::path::Path) -> Option<Anchor> {
+    if !super::beneath::available() {
+        return None;
+    }
+    Anchor::open(host, true).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn root_anchor(_: &std::path::Path) -> Option<Anchor> {
+    None
+}
+
 /// Resolves `path` beneath `base` one component at a time, following
-/// symlinks here so that none leads out (`NOTCAPABLE`).
-fn walk(base: PathBuf, path: &str, follow_last: bool) -> Result<PathBuf, Errno> {
+/// symlinks here so that none leads out (`NOTCAPABLE`): the resolution where
+/// the kernel cannot do it beneath a descriptor ([`Anchor`]).
+pub(super) fn walk(base: PathBuf, path: &str, follow_last: bool) -> Result<PathBuf, Errno> {
     if path.starts_with('/') {
         return Err(NOTCAPABLE);
     }
@@ -504,22 +641,42 @@ mod tests {
     use super::*;
     use crate::policy::DirGrant;
 
+    /// A descriptor table whose only grant is `root`, confined, as `/`.
+    fn confined_to(root: &std::path::Path) -> Files {
+        let mut files = Files::new();
+        let dirs = vec![DirGrant::parse(&format!("{}::/", root.display())).unwrap()];
+        files
+            .set_policy(&FsPolicy {
+                dirs,
+                ..FsPolicy::default()
+            })
+            .unwrap();
+        files
+    }
+
+    /// The host path a resolution names, with anchors (`/proc/self/fd/N`)
+    /// read back as the directories they stand for.
+    fn real(host: &std::path::Path) -> PathBuf {
+        match (host.parent(), host.file_name()) {
+            (Some(dir), Some(name)) if !host.exists() || host.is_symlink() => {
+                dir.canonicalize().unwrap().join(name)
+            }
+            _ => host.canonicalize().unwrap(),
+        }
+    }
+
     #[test]
     fn confined_paths_cannot_leave_their_descriptor() {
         let root = std::env::temp_dir().join(format!("nyash-sandbox-{}", std::process::id()));
         let inner = root.join("inner");
         std::fs::create_dir_all(&inner).unwrap();
         let root = root.canonicalize().unwrap();
-        let mut files = Files::new();
-        let dirs = vec![DirGrant::parse(&format!("{}::/", root.display())).unwrap()];
-        files
-            .set_policy(&FsPolicy {
-                deny_fs: false,
-                dirs,
-            })
-            .unwrap();
-        let at =
-            |files: &mut Files, p: &str, follow: bool| files.resolve(3, p, follow).map(|r| r.host);
+        let mut files = confined_to(&root);
+        let at = |files: &mut Files, p: &str, follow: bool| {
+            files
+                .resolve(3, p, follow, Access::Read)
+                .map(|r| real(&r.host))
+        };
 
         assert_eq!(
             at(&mut files, "inner/x", true).unwrap(),
@@ -554,6 +711,7 @@ mod tests {
             let sub = files.insert(Descriptor {
                 node: Node::Dir {
                     host: root.join("inner"),
+                    anchor: None,
                     grant: 0,
                     preopen: None,
                     listing: None,
@@ -563,33 +721,99 @@ mod tests {
                 flags: 0,
             });
             assert_eq!(
-                files.resolve(sub, "../y", true).map(|r| r.host),
+                files
+                    .resolve(sub, "../y", true, Access::Read)
+                    .map(|r| real(&r.host)),
                 Err(NOTCAPABLE)
             );
             assert_eq!(
-                files.resolve(sub, "up", false).unwrap().host,
+                real(&files.resolve(sub, "up", false, Access::Read).unwrap().host),
                 root.join("inner/up")
             );
             assert_eq!(
-                files.resolve(sub, "up/z", true).map(|r| r.host),
+                files
+                    .resolve(sub, "up/z", true, Access::Read)
+                    .map(|r| r.host),
                 Err(NOTCAPABLE)
             );
         }
         std::fs::remove_dir_all(&root).unwrap();
     }
 
+    /// A host process swaps a directory inside the grant for a symlink that
+    /// leads out, over and over, while the program opens a file below it:
+    /// no open may reach the outside file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_swapped_for_a_symlink_cannot_redirect_a_confined_path() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let base = std::env::temp_dir().join(format!("nyash-swap-{}", std::process::id()));
+        let (root, outside) = (base.join("root"), base.join("outside"));
+        std::fs::create_dir_all(root.join("inner")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(root.join("inner/f"), "inside").unwrap();
+        std::fs::write(outside.join("f"), "outside").unwrap();
+        let mut files = confined_to(&root);
+
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, root, outside) = (stop.clone(), root.clone(), outside.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::fs::rename(root.join("inner"), root.join("held")).unwrap();
+                    std::os::unix::fs::symlink(&outside, root.join("inner")).unwrap();
+                    std::thread::yield_now();
+                    std::fs::remove_file(root.join("inner")).unwrap();
+                    std::fs::rename(root.join("held"), root.join("inner")).unwrap();
+                    // Leave the directory in place for a moment too, so that opens
+                    // succeed even when this thread has a core to itself.
+                    std::thread::yield_now();
+                }
+            })
+        };
+        let (mut inside, mut escaped) = (0, 0);
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(2) {
+            let Ok(r) = files.resolve(3, "inner/f", true, Access::Read) else {
+                continue;
+            };
+            match std::fs::read_to_string(&r.host).as_deref() {
+                Ok("inside") => inside += 1,
+                Ok(_) => escaped += 1,
+                Err(_) => {}
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        std::fs::remove_dir_all(&base).unwrap();
+        assert_eq!(
+            escaped, 0,
+            "{escaped} opens left the grant ({inside} stayed inside)"
+        );
+        assert!(
+            inside > 0,
+            "no open succeeded while the directory was in place"
+        );
+    }
+
     #[test]
     fn the_default_grant_is_the_working_directory_and_above() {
         let mut files = Files::new();
         let cwd = std::env::current_dir().unwrap();
-        assert_eq!(files.resolve(3, "a/b", true).unwrap().host, cwd.join("a/b"));
         assert_eq!(
-            files.resolve(3, "../x", true).unwrap().host,
+            files.resolve(3, "a/b", true, Access::Read).unwrap().host,
+            cwd.join("a/b")
+        );
+        assert_eq!(
+            files.resolve(3, "../x", true, Access::Read).unwrap().host,
             cwd.join("../x")
         );
         #[cfg(unix)]
         assert_eq!(
-            files.resolve(3, "/etc/hosts", true).unwrap().host,
+            files
+                .resolve(3, "/etc/hosts", true, Access::Read)
+                .unwrap()
+                .host,
             PathBuf::from("/etc/hosts")
         );
     }

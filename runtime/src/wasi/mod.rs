@@ -17,7 +17,10 @@
 //! bytes), measured in the design research.
 
 mod abi;
+mod allowed;
 mod assets;
+#[cfg(target_os = "linux")]
+mod beneath;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod call_sequence;
 mod calls;
@@ -33,6 +36,7 @@ use std::time::Instant;
 use wasmtime::{Engine, Linker, Memory, Module, Store, Trap};
 
 use crate::launch_policy::LaunchPolicy;
+use crate::net_policy::NetPolicy;
 use crate::policy::FsPolicy;
 
 pub use assets::{Assets, HostAsset};
@@ -59,6 +63,7 @@ pub struct HostState {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
     files: files::Files,
+    net: net::Gate,
     memory: Option<Memory>,
     clock_base: Instant,
 }
@@ -83,6 +88,7 @@ impl HostState {
                 })
                 .collect(),
             files: files::Files::new(),
+            net: net::Gate::default(),
             memory: None,
             clock_base: Instant::now(),
         }
@@ -95,6 +101,13 @@ impl HostState {
     pub fn with_policy(mut self, policy: &FsPolicy) -> Result<Self, String> {
         self.files.set_policy(policy)?;
         Ok(self)
+    }
+
+    /// Applies the network policy: `nyash_net` refuses every host it does
+    /// not allow, with `ACCES` and a line on stderr (`net.rs`).
+    pub fn with_net_policy(mut self, policy: &NetPolicy) -> Self {
+        self.net = net::Gate::new(policy);
+        self
     }
 
     /// Gives the program its embedded files, read-only under the preopen

@@ -23,6 +23,59 @@ use super::abi::*;
 use super::calls::{code, with, Ctx};
 use super::files::{Descriptor, Node};
 use super::HostState;
+use crate::net_policy::NetPolicy;
+
+/// The network policy as the host applies it: every host is checked before a
+/// socket is opened for it, and the first [`MAX_REPORTS`] refusals are told on
+/// stderr. The program sees `ACCES` ("permission denied"), as a native
+/// program refused by a firewall rule does.
+#[derive(Default)]
+pub struct Gate {
+    policy: Option<NetPolicy>,
+    reported: usize,
+}
+
+/// How many refusals are told on stderr.
+const MAX_REPORTS: usize = 10;
+
+impl Gate {
+    /// The gate of `policy`; the default policy checks nothing.
+    pub fn new(policy: &NetPolicy) -> Gate {
+        Gate {
+            policy: (!policy.is_default()).then(|| policy.clone()),
+            reported: 0,
+        }
+    }
+
+    /// `Ok` when the program may `verb` (`connect to`, `listen on`)
+    /// `host:port`.
+    fn check(&mut self, verb: &str, host: &str, port: u16) -> Result<(), Errno> {
+        let Some(policy) = &self.policy else {
+            return Ok(());
+        };
+        let Err(why) = policy.check(host, port) else {
+            return Ok(());
+        };
+        self.reported += 1;
+        if self.reported <= MAX_REPORTS {
+            let more = if self.reported == MAX_REPORTS {
+                "; further refusals are not shown"
+            } else {
+                ""
+            };
+            let shown = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            let _ = writeln!(
+                io::stderr(),
+                "nyash: refused to {verb} `{shown}`: {why}{more}"
+            );
+        }
+        Err(ACCES)
+    }
+}
 
 /// The import module of the network calls.
 pub const MODULE: &str = "nyash_net";
@@ -311,7 +364,9 @@ pub fn define(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     return Err(NOSYS);
                 }
                 let name = host_text(m, host, host_len)?;
-                let sock = listen(&name, port_of(port)?, backlog)?;
+                let port = port_of(port)?;
+                s.net.check("listen on", &name, port)?;
+                let sock = listen(&name, port, backlog)?;
                 let fd = s.files.insert(new_descriptor(sock));
                 m.put_u32(out, fd as u32)
             }))
@@ -326,7 +381,9 @@ pub fn define(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                     return Err(NOSYS);
                 }
                 let name = host_text(m, host, host_len)?;
-                let sock = connect(&name, port_of(port)?, index as u32)?;
+                let port = port_of(port)?;
+                s.net.check("connect to", &name, port)?;
+                let sock = connect(&name, port, index as u32)?;
                 let fd = s.files.insert(new_descriptor(sock));
                 m.put_u32(out, fd as u32)
             }))
