@@ -422,6 +422,32 @@ fn bad_includes_are_clear_errors_and_write_nothing() {
     }
 }
 
+/// A file that exists but cannot be read stops the bundle before anything is
+/// written. The tests run as root, for whom permissions do not make a file
+/// unreadable; `/proc/self/mem` is a regular file whose reads fail (`EIO`).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreadable_file_stops_the_bundle_before_anything_is_written() {
+    let out_dir = TempDir::new("unreadable-out");
+    let app = out_dir.path("app");
+    let probe = fixture("probe.wasm");
+    let out = nyash(&["bundle", &probe, "-o", &app, "--include", "/proc/self/mem"]);
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("error: cannot read /proc/self/mem: Input/output error"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("\nhint: make it readable, or leave it out of --include"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_dir(out_dir.root()).unwrap().count(), 0);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_damaged_embedded_file_is_detected_when_it_is_opened() {

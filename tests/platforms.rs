@@ -612,6 +612,97 @@ fn windows_bundles_still_run_after_authenticode_signing() {
     assert_eq!(out.status, 3, "{out:?}");
 }
 
+/// `--allow-read`/`--allow-write` on the Windows launcher, whose host walks
+/// paths instead of resolving them beneath a descriptor: relative paths,
+/// `..` and drive-letter paths (wine shows the Unix root as `Z:`), on the
+/// native path and Pulley.
+#[test]
+fn the_allow_flags_hold_on_the_windows_launcher() {
+    if !launcher_embedded(
+        "x86_64-pc-windows-gnu",
+        "no x86_64-pc-windows-gnu launcher is embedded",
+    ) {
+        return;
+    }
+    let Some(runner) = runner_for("x86_64-pc-windows-gnu") else {
+        skip("wine is not installed");
+        return;
+    };
+    let dir = TempDir::new("allow-windows");
+    fs::create_dir_all(dir.path("data")).unwrap();
+    fs::create_dir_all(dir.path("out")).unwrap();
+    fs::write(dir.path("data/in.txt"), "hello").unwrap();
+    fs::write(dir.path("secret.txt"), "secret").unwrap();
+    let app = dir.path("app.exe");
+    nyash_ok(&[
+        "bundle",
+        &fixture("probe.wasm"),
+        "-o",
+        &app,
+        "--target",
+        "x86_64-pc-windows-gnu",
+        "--allow-read=data",
+        "--allow-write=out",
+    ]);
+    let unix = dir.root().canonicalize().unwrap();
+    let drive = format!("Z:{}", unix.display());
+    let shown = drive.replace('/', "\\");
+    let in_dir = |args: &[&str], exec: &str| {
+        let mut env: Vec<(&str, &str)> = runner
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        env.push(("NYASH_EXEC", exec));
+        let mut full = vec![app.as_str()];
+        full.extend_from_slice(args);
+        run_in(&dir, runner.program.as_deref().unwrap(), &full, &env)
+    };
+    let allowed_abs = format!("{drive}/data/in.txt");
+    let refused_abs = format!("{drive}/secret.txt");
+    for exec in ["native", "wasm"] {
+        let out = in_dir(
+            &[
+                "cat",
+                "data/in.txt",
+                &allowed_abs,
+                "secret.txt",
+                "data/../secret.txt",
+                &refused_abs,
+            ],
+            exec,
+        );
+        assert_eq!(
+            out.stdout,
+            format!(
+                "data/in.txt: \"hello\"\n{allowed_abs}: \"hello\"\nsecret.txt: PermissionDenied\n\
+                 data/../secret.txt: PermissionDenied\n{refused_abs}: PermissionDenied\n"
+            ),
+            "{exec}: {out:?}"
+        );
+        let refusal = format!(
+            "nyash: refused to read `{shown}\\secret.txt`: this bundle may read files only below `data`, `out` (set by `nyash bundle --allow-read`)\n"
+        );
+        assert_eq!(out.stderr, refusal.repeat(3), "{exec}");
+
+        let out = in_dir(&["mutate", "data/in.txt"], exec);
+        assert!(
+            out.stdout
+                .starts_with("write: PermissionDenied\nappend: PermissionDenied\n"),
+            "{exec}: {out:?}"
+        );
+        let out = in_dir(&["mutate", "out/new.txt"], exec);
+        assert!(out.stdout.starts_with("write: DONE\n"), "{exec}: {out:?}");
+        assert_eq!(out.stderr, "", "{exec}");
+        let _ = fs::remove_dir_all(dir.path("out/new.txt"));
+        let _ = fs::remove_file(dir.path("out/new.txt"));
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path("data/in.txt")).unwrap(),
+        "hello"
+    );
+}
+
 /// What `tests/fixtures/windows/pe_resources.py` (Python's `pefile`) reads
 /// from a Windows executable, or `None` (reported as a skip) without pefile.
 fn pe_resources(exe: &str) -> Option<String> {
