@@ -244,10 +244,10 @@ fn poll_oneoff(
         .iter()
         .map(|sub| matches!(sub.fd, Some(Pollable::Ready)))
         .collect();
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     let ready = {
         let mut ready = ready;
-        let asks: Vec<(usize, (i32, bool))> = list
+        let asks: Vec<(usize, (super::net::RawSocket, bool))> = list
             .iter()
             .enumerate()
             .filter_map(|(i, sub)| match sub.fd {
@@ -260,7 +260,7 @@ fn poll_oneoff(
             if !now_only {
                 flush_stdout();
             }
-            let fds: Vec<(i32, bool)> = asks.iter().map(|&(_, f)| f).collect();
+            let fds: Vec<(super::net::RawSocket, bool)> = asks.iter().map(|&(_, f)| f).collect();
             let timeout = if now_only {
                 Some(Duration::ZERO)
             } else {

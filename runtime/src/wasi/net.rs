@@ -10,9 +10,8 @@
 //! not import [`MODULE`] at all (the compiler drops the runtime's imports of it).
 //!
 //! Sockets are non-blocking host sockets (`socket2`); names are resolved with the
-//! system resolver. On hosts without Unix sockets (Windows, for now) every call of
-//! [`MODULE`] gives `NOSYS`, which the program reports as `Network is not available on this
-//! host`, and stdin always counts as ready.
+//! system resolver. The readiness wait is `poll` on Unix and `WSAPoll` on Windows; there,
+//! stdin (a console or a pipe, which `WSAPoll` cannot wait on) always counts as ready.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -126,10 +125,22 @@ pub fn errno_of_net(e: &io::Error) -> Errno {
             return errno;
         }
     }
+    #[cfg(windows)]
+    if let Some(code) = e.raw_os_error() {
+        use windows_sys::Win32::Networking::WinSock::{WSAEINPROGRESS, WSAEMFILE, WSAENOBUFS};
+        match code {
+            WSAEMFILE | WSAENOBUFS => return NFILE,
+            WSAEINPROGRESS => return INPROGRESS,
+            _ => {}
+        }
+    }
     match e.kind() {
         io::ErrorKind::WouldBlock => AGAIN,
         io::ErrorKind::ConnectionRefused => CONNREFUSED,
         io::ErrorKind::ConnectionReset => CONNRESET,
+        io::ErrorKind::ConnectionAborted => CONNABORTED,
+        io::ErrorKind::HostUnreachable => HOSTUNREACH,
+        io::ErrorKind::NetworkUnreachable => NETUNREACH,
         io::ErrorKind::AddrInUse => ADDRINUSE,
         io::ErrorKind::AddrNotAvailable => ADDRNOTAVAIL,
         io::ErrorKind::TimedOut => TIMEDOUT,
@@ -314,12 +325,23 @@ impl Socket {
 
     /// The host descriptor, for `poll`.
     #[cfg(unix)]
-    pub fn raw_fd(&self) -> i32 {
+    pub fn raw(&self) -> RawSocket {
         use std::os::fd::AsRawFd;
         match self {
             Socket::Listener(l) => l.as_raw_fd(),
             Socket::Stream(s) => s.as_raw_fd(),
         }
+    }
+
+    /// The host socket, for `WSAPoll`.
+    #[cfg(windows)]
+    pub fn raw(&self) -> RawSocket {
+        use std::os::windows::io::AsRawSocket;
+        let raw = match self {
+            Socket::Listener(l) => l.as_raw_socket(),
+            Socket::Stream(s) => s.as_raw_socket(),
+        };
+        raw as RawSocket
     }
 }
 
@@ -351,7 +373,7 @@ fn port_of(port: i32) -> Result<u16, Errno> {
 }
 
 /// Whether this host has networking.
-const AVAILABLE: bool = cfg!(unix);
+const AVAILABLE: bool = cfg!(any(unix, windows));
 
 /// Defines [`MODULE`]'s functions and the preview 1 socket calls.
 pub fn define(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -459,31 +481,77 @@ pub fn define(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// A host descriptor the readiness wait takes: a file descriptor on Unix, a `SOCKET` on
+/// Windows.
+#[cfg(unix)]
+pub type RawSocket = i32;
+/// A host descriptor the readiness wait takes: a file descriptor on Unix, a `SOCKET` on
+/// Windows.
+#[cfg(windows)]
+pub type RawSocket = usize;
+
 /// What a `poll_oneoff` descriptor subscription waits on.
 pub enum Pollable {
     /// Always ready (files, stdout, …).
     Ready,
-    /// A host descriptor to ask `poll` about, for reading or writing.
-    #[cfg(unix)]
-    Host(i32, bool),
+    /// A host descriptor to ask the system about, for reading or writing.
+    #[cfg(any(unix, windows))]
+    Host(RawSocket, bool),
 }
 
 /// How to wait for `fd` to become readable (or writable).
 pub fn pollable(d: &Descriptor, write: bool) -> Pollable {
+    #[cfg(any(unix, windows))]
+    if let Node::Socket(s) = &d.node {
+        return Pollable::Host(s.raw(), write);
+    }
     #[cfg(unix)]
-    match &d.node {
-        Node::Socket(s) => return Pollable::Host(s.raw_fd(), write),
-        Node::Stdin if !write => return Pollable::Host(0, false),
-        _ => {}
+    if let Node::Stdin = &d.node {
+        if !write {
+            return Pollable::Host(0, false);
+        }
     }
     let _ = (d, write);
     Pollable::Ready
 }
 
+/// Milliseconds for `poll`/`WSAPoll`: -1 for no limit, rounded up.
+#[cfg(any(unix, windows))]
+fn poll_ms(timeout: Option<std::time::Duration>) -> i32 {
+    match timeout {
+        None => -1,
+        Some(d) => {
+            d.as_millis().min(i32::MAX as u128) as i32
+                + i32::from(d.subsec_nanos() % 1_000_000 != 0)
+        }
+    }
+}
+
+/// Waits until one of `fds` (host descriptor, for writing) is ready or `timeout` has
+/// passed (`None`: no limit); gives which are ready. An interrupted wait gives none.
+#[cfg(windows)]
+pub fn wait(fds: &[(RawSocket, bool)], timeout: Option<std::time::Duration>) -> Vec<bool> {
+    use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, POLLWRNORM, WSAPOLLFD};
+    let mut list: Vec<WSAPOLLFD> = fds
+        .iter()
+        .map(|&(fd, write)| WSAPOLLFD {
+            fd,
+            events: if write { POLLWRNORM } else { POLLRDNORM },
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `list` is a valid array of `WSAPOLLFD` of the length given.
+    let n = unsafe { WSAPoll(list.as_mut_ptr(), list.len() as u32, poll_ms(timeout)) };
+    if n <= 0 {
+        return vec![false; fds.len()];
+    }
+    list.iter().map(|p| p.revents != 0).collect()
+}
+
 /// Waits until one of `fds` (host descriptor, for writing) is ready or `timeout` has
 /// passed (`None`: no limit); gives which are ready. An interrupted wait gives none.
 #[cfg(unix)]
-pub fn wait(fds: &[(i32, bool)], timeout: Option<std::time::Duration>) -> Vec<bool> {
+pub fn wait(fds: &[(RawSocket, bool)], timeout: Option<std::time::Duration>) -> Vec<bool> {
     let mut list: Vec<libc::pollfd> = fds
         .iter()
         .map(|&(fd, write)| libc::pollfd {
@@ -492,15 +560,14 @@ pub fn wait(fds: &[(i32, bool)], timeout: Option<std::time::Duration>) -> Vec<bo
             revents: 0,
         })
         .collect();
-    let ms = match timeout {
-        None => -1,
-        Some(d) => {
-            d.as_millis().min(i32::MAX as u128) as i32
-                + i32::from(d.subsec_nanos() % 1_000_000 != 0)
-        }
-    };
     // SAFETY: `list` is a valid array of `pollfd` of the length given.
-    let n = unsafe { libc::poll(list.as_mut_ptr(), list.len() as libc::nfds_t, ms) };
+    let n = unsafe {
+        libc::poll(
+            list.as_mut_ptr(),
+            list.len() as libc::nfds_t,
+            poll_ms(timeout),
+        )
+    };
     if n <= 0 {
         return vec![false; fds.len()];
     }
