@@ -283,7 +283,14 @@ pub static BUILTIN_BOXES: &[BoxMethods] = &[
     },
     BoxMethods {
         name: "MethodBox",
-        methods: &["invoke", "toString", "equals", "__receiver", "__name"],
+        methods: &[
+            "invoke",
+            "toString",
+            "equals",
+            "__receiver",
+            "__name",
+            "__invokeBuiltin",
+        ],
     },
     BoxMethods {
         name: "RangeBox",

@@ -97,13 +97,16 @@ pub fn load_program(entry: &Path, fs: &dyn SourceLoader) -> Checked {
 impl Loader<'_> {
     /// Adds the prelude (`crate::prelude`) when the loaded files need it; its file id.
     fn add_prelude(&mut self) -> Option<FileId> {
-        let texts =
-            (0..self.modules.len()).map(|i| self.sources.get(FileId(i as u32)).text.as_str());
-        if !crate::prelude::wanted(texts) {
+        let texts: Vec<&str> = (0..self.modules.len())
+            .map(|i| self.sources.get(FileId(i as u32)).text.as_str())
+            .collect();
+        let http = crate::prelude::wanted(texts.iter().copied());
+        let invoke = crate::prelude::wants_invoke(texts.iter().copied());
+        if !http && !invoke {
             return None;
         }
         let loaded: Vec<&Module> = self.modules.iter().flatten().collect();
-        let text = crate::prelude::source(&loaded);
+        let text = crate::prelude::source(&loaded, http, invoke);
         let name = crate::prelude::FILE_NAME;
         let id = self
             .sources

@@ -443,13 +443,28 @@ fn method_box_call(
             expect_args(name, args, 0)?;
             new_str(String::from(method))
         }
-        "invoke" => {
-            raise(format!(
-                "MethodBox.invoke() is not supported yet; call {}.{method}(…) directly, or \
-                 register the MethodBox as an HTTPServerBox handler",
-                crate::display::type_name(target)
-            ));
-            return None;
+        // What the program's own methods do not answer (`__MethodBoxes` in
+        // compiler/src/prelude): the method of a builtin receiver, or "not found".
+        "invoke" | "__invokeBuiltin" => {
+            if let Some(p) = target.ptr() {
+                // SAFETY: `p` is a live object of the value `target` holds.
+                let plain_instance = unsafe {
+                    object::kind(p) == object::KIND_INSTANCE
+                        && crate::instance::class_of(p).builtin.is_none()
+                };
+                if plain_instance {
+                    // The program's methods of this name take another number of arguments,
+                    // or there is none (the compiled caller tried them all).
+                    let n = args.len();
+                    raise(format!(
+                        "Method '{method}' not found in {} (with {n} argument{})",
+                        crate::display::type_name(target),
+                        if n == 1 { "" } else { "s" }
+                    ));
+                    return None;
+                }
+            }
+            return crate::builtins::call(target.clone(), method, args.to_vec());
         }
         _ => return common_methods(recv, "MethodBox", name, args, crate::ops::equals),
     };

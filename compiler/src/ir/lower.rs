@@ -510,6 +510,27 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A direct call of `f` with an arity check; `me` (when given) goes first.
+    /// The prelude's `__MethodBoxes.invokeK` for `arity` arguments, when the program has it
+    /// and the function being lowered is not one of its own (whose `h.invoke(…)` is the call
+    /// of a box's own `invoke`).
+    fn method_boxes_invoke(&self, arity: usize) -> Option<(crate::resolve::BoxId, FunctionId)> {
+        let name = crate::prelude::METHOD_BOXES;
+        if self
+            .frame
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.'))
+        {
+            return None;
+        }
+        let b = *self.rp.box_names.get(name)?;
+        let f = *self
+            .rp
+            .box_info(b)
+            .method_table
+            .get(&format!("invoke{arity}"))?;
+        Some((b, f))
+    }
+
     fn direct_call(
         &mut self,
         f: FunctionId,
@@ -687,6 +708,16 @@ impl<'a> Lowerer<'a> {
                             return Expr::NewBuiltin(n, a, site);
                         }
                         _ => {}
+                    }
+                }
+                if method.name == "invoke" {
+                    if let Some((b, f)) = self.method_boxes_invoke(args.len()) {
+                        // `x.invoke(a…)` is `__MethodBoxes.invokeK(x, a…)` (`crate::prelude`).
+                        let site = self.site(method.span);
+                        let mut all = Vec::with_capacity(args.len() + 1);
+                        all.push((**recv).clone());
+                        all.extend(args.iter().cloned());
+                        return self.direct_call(f, Some(Expr::Static(b.0, site)), &all, e.span);
                     }
                 }
                 let recv = Box::new(self.operand(recv));

@@ -12,6 +12,13 @@
 //! box `__HttpHandlers` that compares the name with every method of the program that takes
 //! at most one parameter and calls the one it names.
 //!
+//! `MethodBox.invoke(args…)` calls `x.m(args…)` (R19) by the same means: for a program that
+//! mentions `invoke`, [`source`] also writes `static box __MethodBoxes` with one method
+//! `invokeK(h, a1, …, aK)` per arity K of the program's methods, comparing the name with
+//! every method of that arity, and `ir::lower` sends each `x.invoke(…)` of the program there
+//! ([`METHOD_BOXES`]). What no method of the program answers (a builtin receiver, or no
+//! method of that name and arity) goes to the runtime's MethodBox, which calls the builtin.
+//!
 //! In the prelude only, trailing parameters whose names start with `optional` may be left
 //! out by a caller and are then null (`route(path, handler)` beside
 //! `route(path, method, handler)`); `ir::lower` records how many ([`optional_params`]).
@@ -23,6 +30,9 @@ use crate::ast::{Member, Module, StmtKind};
 
 /// The name the prelude file is shown by (in traces and diagnostics); never a real path.
 pub const FILE_NAME: &str = "<nyash>/http.nyash";
+
+/// The static box that calls MethodBoxes (`x.invoke(…)` is lowered to its `invokeK`).
+pub const METHOD_BOXES: &str = "__MethodBoxes";
 
 /// The builtin boxes the prelude declares.
 pub const PROVIDED: &[&str] = &["HTTPServerBox", "HTTPClientBox", "HttpClientBox"];
@@ -44,10 +54,68 @@ pub fn optional_params(params: &[String]) -> u32 {
         .count() as u32
 }
 
-/// The prelude's text for a program made of `modules`: `http.nyash` and the handler caller.
-pub fn source(modules: &[&Module]) -> String {
-    let mut out = String::from(HTTP);
-    out.push_str(&handlers(modules));
+/// Whether a program whose sources are `texts` may call `MethodBox.invoke`: one of them
+/// contains the word (in a comment or a string too; that only costs size).
+pub fn wants_invoke<'a>(mut texts: impl Iterator<Item = &'a str>) -> bool {
+    texts.any(|t| t.contains("invoke"))
+}
+
+/// The prelude's text for a program made of `modules`: with `http`, `http.nyash` and the
+/// handler caller; with `invoke`, the MethodBox caller.
+pub fn source(modules: &[&Module], http: bool, invoke: bool) -> String {
+    let mut out = String::new();
+    if http {
+        out.push_str(HTTP);
+        out.push_str(&handlers(modules));
+    }
+    if invoke {
+        out.push_str(&method_boxes(modules));
+    }
+    out
+}
+
+/// `static box __MethodBoxes`: `invokeK(h, a1, …, aK)` calls the method `h` names on its
+/// receiver, for K from 0 to the largest arity of the program's methods; on anything but a
+/// MethodBox it calls that value's own `invoke`. Every method name is tried at every arity,
+/// so a call with the wrong number of arguments gets the usual message ("Method m expects 1
+/// arguments, got 2"); the code grows with methods × arities, and only programs that
+/// mention `invoke` carry it.
+fn method_boxes(modules: &[&Module]) -> String {
+    let boxes = collect(modules);
+    let mut names: BTreeSet<&String> = BTreeSet::new();
+    let mut most = 0;
+    for (b, ms) in &boxes.methods {
+        if b.starts_with("__") {
+            continue;
+        }
+        for (m, &arity) in ms {
+            let _ = names.insert(m);
+            most = most.max(arity);
+        }
+    }
+    let mut out = format!("\nstatic box {METHOD_BOXES} {{\n");
+    for arity in 0..=most {
+        let params: Vec<String> = (1..=arity).map(|i| format!("a{i}")).collect();
+        let args = params.join(", ");
+        let head = std::iter::once("h".to_string())
+            .chain(params.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "  invoke{arity}({head}) {{");
+        out.push_str("    if isType(h, \"MethodBox\") {\n");
+        out.push_str("      local target = h.__receiver()\n      local name = h.__name()\n");
+        for m in &names {
+            let _ = writeln!(
+                out,
+                "      if name == \"{m}\" {{ return target.{m}({args}) }}"
+            );
+        }
+        let _ = writeln!(out, "      return h.__invokeBuiltin({args})");
+        out.push_str("    }\n");
+        let _ = writeln!(out, "    return h.invoke({args})");
+        out.push_str("  }\n");
+    }
+    out.push_str("}\n");
     out
 }
 
