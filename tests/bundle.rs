@@ -8,6 +8,7 @@ mod support;
 use std::fs;
 
 use nyash_runtime::engine::WASMTIME_VERSION;
+use nyash_runtime::payload::SectionKind;
 
 use support::*;
 
@@ -769,4 +770,63 @@ fn nyash_bundles_do_not_depend_on_the_path_given() {
         .unwrap();
     assert!(status.status.success(), "{status:?}");
     assert_eq!(fs::read(&absolute).unwrap(), fs::read(&relative).unwrap());
+}
+
+/// A custom section `name` holding `data`, as the binary format writes it.
+fn custom_section(name: &str, data: &[u8]) -> Vec<u8> {
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut body = Vec::new();
+    leb(name.len(), &mut body);
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    let mut out = vec![0];
+    leb(body.len(), &mut out);
+    out.extend(body);
+    out
+}
+
+#[test]
+fn debug_information_is_left_out_of_the_bundle() {
+    let dir = TempDir::new("dwarf");
+    // The probe with 300 KB of DWARF-named sections and a name section behind its code.
+    let mut wasm = fs::read(fixture("probe.wasm")).unwrap();
+    let plain_len = wasm.len();
+    let noise: Vec<u8> = (0..150_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    wasm.extend(custom_section(".debug_info", &noise));
+    wasm.extend(custom_section("name", &[]));
+    wasm.extend(custom_section(".debug_line", &noise));
+    let input = dir.path("probe-debug.wasm");
+    fs::write(&input, &wasm).unwrap();
+    let app = dir.path("app");
+    nyash_ok(&["bundle", &input, "-o", &app]);
+    let bytes = fs::read(&app).unwrap();
+    let (offset, index) = read_index(&bytes);
+    let payload = &bytes[offset..];
+    let wasm_at = index
+        .sections
+        .iter()
+        .position(|s| s.kind == SectionKind::Wasm)
+        .unwrap();
+    let section = &index.sections[wasm_at];
+    let stored = &payload[section.offset as usize..][..section.stored_len as usize];
+    let module = zstd::decode_all(stored).unwrap();
+    // The name section stays (traps name their functions); both DWARF sections go.
+    assert_eq!(module.len(), plain_len + custom_section("name", &[]).len());
+    assert!(!module.windows(7).any(|w| w == b".debug_"));
+    for exec in ["native", "wasm"] {
+        let out = run(&app, &["args", "x"], &[("NYASH_EXEC", exec)]);
+        assert_eq!(out.stdout, "arg[1]=args\narg[2]=x\n", "{exec}: {out:?}");
+    }
 }

@@ -227,7 +227,8 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
     // Read and compress the embedded files first, so a file that cannot be read
     // stops the command before any compilation, and nothing is written.
     let assets = crate::include::embed(&req.include)?;
-    let wasm = source::module_with(&req.input, req.compile)?;
+    let (wasm, _) =
+        crate::strip::without_debug_info(&source::module_with(&req.input, req.compile)?);
 
     let mut distinct: Vec<&str> = Vec::new();
     for job in &jobs {

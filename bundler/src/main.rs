@@ -27,6 +27,7 @@ mod quiet_panics;
 mod report;
 mod run;
 mod source;
+mod strip;
 mod stubs;
 mod test_runner;
 mod watch;
