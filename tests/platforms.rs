@@ -112,20 +112,51 @@ fn runner_for(target: &str) -> Option<Runner> {
     }
 }
 
+/// The wine runner for Windows bundles, when a Windows launcher is embedded and wine
+/// works; otherwise reports the skip.
+fn windows_runner() -> Option<Runner> {
+    if !launcher_embedded(
+        "x86_64-pc-windows-gnu",
+        "no x86_64-pc-windows-gnu launcher is embedded",
+    ) {
+        return None;
+    }
+    let runner = runner_for("x86_64-pc-windows-gnu");
+    if runner.is_none() {
+        skip("wine is not installed");
+    }
+    runner
+}
+
 fn run_on(runner: &Runner, exe: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_on_in(runner, None, exe, args, env)
+}
+
+/// [`run_on`] in directory `dir` (else this process's).
+fn run_on_in(
+    runner: &Runner,
+    dir: Option<&TempDir>,
+    exe: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let mut all_env: Vec<(&str, &str)> = runner
         .env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     all_env.extend_from_slice(env);
-    match &runner.program {
-        None => run(exe, args, &all_env),
+    let (program, full) = match &runner.program {
+        None => (exe, args.to_vec()),
         Some(program) => {
             let mut full = vec![exe];
             full.extend_from_slice(args);
-            run(program, &full, &all_env)
+            (program.as_str(), full)
         }
+    };
+    match dir {
+        None => run(program, &full, &all_env),
+        Some(dir) => run_in(dir, program, &full, &all_env),
     }
 }
 
@@ -412,14 +443,7 @@ fn the_http_server_example_serves_from_the_windows_launcher() {
     use std::net::TcpStream;
     use std::process::Stdio;
 
-    if !launcher_embedded(
-        "x86_64-pc-windows-gnu",
-        "no x86_64-pc-windows-gnu launcher is embedded",
-    ) {
-        return;
-    }
-    let Some(runner) = runner_for("x86_64-pc-windows-gnu") else {
-        skip("wine is not installed");
+    let Some(runner) = windows_runner() else {
         return;
     };
     let dir = TempDir::new("http-windows");
@@ -713,14 +737,7 @@ fn windows_bundles_still_run_after_authenticode_signing() {
 /// native path and Pulley.
 #[test]
 fn the_allow_flags_hold_on_the_windows_launcher() {
-    if !launcher_embedded(
-        "x86_64-pc-windows-gnu",
-        "no x86_64-pc-windows-gnu launcher is embedded",
-    ) {
-        return;
-    }
-    let Some(runner) = runner_for("x86_64-pc-windows-gnu") else {
-        skip("wine is not installed");
+    let Some(runner) = windows_runner() else {
         return;
     };
     let dir = TempDir::new("allow-windows");
@@ -743,15 +760,7 @@ fn the_allow_flags_hold_on_the_windows_launcher() {
     let drive = format!("Z:{}", unix.display());
     let shown = drive.replace('/', "\\");
     let in_dir = |args: &[&str], exec: &str| {
-        let mut env: Vec<(&str, &str)> = runner
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        env.push(("NYASH_EXEC", exec));
-        let mut full = vec![app.as_str()];
-        full.extend_from_slice(args);
-        run_in(&dir, runner.program.as_deref().unwrap(), &full, &env)
+        run_on_in(&runner, Some(&dir), &app, args, &[("NYASH_EXEC", exec)])
     };
     let allowed_abs = format!("{drive}/data/in.txt");
     let refused_abs = format!("{drive}/secret.txt");

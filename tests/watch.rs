@@ -25,24 +25,7 @@ fn run_watch_reruns_on_changes_and_keeps_the_last_good_run() {
     let dir = TempDir::new("watch");
     let _ = write(&dir, "main.nyash", &main_v(1));
     let _ = write(&dir, "lib.nyash", &lib_v(1));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nyash"))
-        .env("XDG_CACHE_HOME", test_cache_home())
-        .args(["run", "--watch", "main.nyash"])
-        .current_dir(dir.root())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting nyash run --watch");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = spawn_lines(&dir, &["run", "--watch", "main.nyash"]);
     let stderr_text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&stderr_text);
     let mut stderr = child.stderr.take().unwrap();
@@ -97,7 +80,8 @@ fn run_watch_reruns_on_changes_and_keeps_the_last_good_run() {
     assert!(rx.try_recv().is_err(), "one run per change");
 }
 
-/// Starts `nyash ARGS` in `dir` and gives its stdout lines as they come.
+/// Starts `nyash ARGS` in `dir` and gives its stdout lines as they come; its stderr is
+/// piped for the caller to take.
 fn spawn_lines(dir: &TempDir, args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nyash"))
         .env("XDG_CACHE_HOME", test_cache_home())
@@ -106,7 +90,7 @@ fn spawn_lines(dir: &TempDir, args: &[&str]) -> (std::process::Child, mpsc::Rece
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("starting nyash --watch");
     let (tx, rx) = mpsc::channel();

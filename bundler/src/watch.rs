@@ -200,13 +200,7 @@ fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<(PathBuf, Dir)>) {
                     let _ = files.insert(canonical(&f.path));
                 }
             }
-            for p in included {
-                if p.is_dir() {
-                    dirs.push((canonical(p), Dir::Included));
-                } else {
-                    let _ = files.insert(canonical(p));
-                }
-            }
+            add_paths(included, Dir::Included, &mut files, &mut dirs);
             (files, dirs)
         }
         Watched::Tests(paths) => {
@@ -218,14 +212,24 @@ fn inputs(watched: &Watched) -> (BTreeSet<PathBuf>, Vec<(PathBuf, Dir)>) {
             };
             let mut files = BTreeSet::new();
             let mut dirs = Vec::new();
-            for p in paths {
-                if p.is_dir() {
-                    dirs.push((canonical(p), Dir::Tests));
-                } else {
-                    let _ = files.insert(canonical(p));
-                }
-            }
+            add_paths(paths, Dir::Tests, &mut files, &mut dirs);
             (files, dirs)
+        }
+    }
+}
+
+/// Adds each of `paths` as a watched directory of `kind`, or as a file.
+fn add_paths(
+    paths: &[PathBuf],
+    kind: Dir,
+    files: &mut BTreeSet<PathBuf>,
+    dirs: &mut Vec<(PathBuf, Dir)>,
+) {
+    for p in paths {
+        if p.is_dir() {
+            dirs.push((canonical(p), kind));
+        } else {
+            let _ = files.insert(canonical(p));
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn lower(checked: &Checked) -> Program {
         shift: 0,
         next_local: 0,
         temps: Vec::new(),
+        owner: None,
     };
     l.out.globals = rp.globals.clone();
     l.out.top_levels = rp.top_levels.iter().map(|f| f.0).collect();
@@ -72,6 +73,8 @@ struct Lowerer<'a> {
     next_local: u32,
     /// Hidden locals holding the current statement's temporaries.
     temps: Vec<u32>,
+    /// The box whose method or constructor is being lowered.
+    owner: Option<crate::resolve::BoxId>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -237,6 +240,12 @@ impl<'a> Lowerer<'a> {
             FunctionKind::Method { owner, .. }
             | FunctionKind::Constructor { owner, .. }
             | FunctionKind::StaticInit { owner } => format!("{}.{}", box_name(*owner), info.name),
+        };
+        self.owner = match &info.kind {
+            FunctionKind::Method { owner, .. }
+            | FunctionKind::Constructor { owner, .. }
+            | FunctionKind::StaticInit { owner } => Some(*owner),
+            _ => None,
         };
         self.shift = u32::from(info.has_me);
         self.next_local = info.locals.len() as u32 + self.shift;
@@ -514,15 +523,10 @@ impl<'a> Lowerer<'a> {
     /// and the function being lowered is not one of its own (whose `h.invoke(…)` is the call
     /// of a box's own `invoke`).
     fn method_boxes_invoke(&self, arity: usize) -> Option<(crate::resolve::BoxId, FunctionId)> {
-        let name = crate::prelude::METHOD_BOXES;
-        if self
-            .frame
-            .strip_prefix(name)
-            .is_some_and(|rest| rest.starts_with('.'))
-        {
+        let b = *self.rp.box_names.get(crate::prelude::METHOD_BOXES)?;
+        if self.owner == Some(b) {
             return None;
         }
-        let b = *self.rp.box_names.get(name)?;
         let f = *self
             .rp
             .box_info(b)
