@@ -2,7 +2,8 @@
 # Start-up benchmark: a hello-world bundle against native hello worlds.
 #
 # Builds hello in C (gcc -static -O2) and, when `go` is installed, in Go, and
-# bundles examples/hello.wat with nyash. Runs them side by side with
+# bundles examples/hello.wat and a one-line Nyash hello (`print("Hello, world!")`)
+# with nyash. Runs them side by side with
 # hyperfine in one go and prints a Markdown table: file size, median
 # start-up (the bundle on its native path and on its forced fallback path),
 # the ratio to static C, and peak RSS. Ratios matter more than absolute
@@ -24,6 +25,8 @@ nyash="$root/target/debug/nyash"
 printf '#include <stdio.h>\nint main(void){puts("Hello, world!");return 0;}\n' > "$work/hello.c"
 gcc -static -O2 -o "$work/hello-c" "$work/hello.c"
 "$nyash" bundle "$root/examples/hello.wat" -o "$work/hello-nyash" 2>/dev/null
+printf 'print("Hello, world!")\n' > "$work/hello.nyash"
+"$nyash" bundle "$work/hello.nyash" -o "$work/hello-nyash-lang" 2>/dev/null
 programs=("C static (gcc -O2)|$work/hello-c|")
 if command -v go >/dev/null; then
   printf 'package main\nimport "fmt"\nfunc main() { fmt.Println("Hello, world!") }\n' > "$work/hello.go"
@@ -32,6 +35,8 @@ if command -v go >/dev/null; then
 fi
 programs+=("nyash bundle, native path|$work/hello-nyash|native")
 programs+=("nyash bundle, fallback path (Pulley)|$work/hello-nyash|wasm")
+programs+=("nyash bundle of the Nyash hello, native path|$work/hello-nyash-lang|native")
+programs+=("nyash bundle of the Nyash hello, fallback path (Pulley)|$work/hello-nyash-lang|wasm")
 
 measure() { # name exe exec -> "median_ms"
   local exe=$2 exec=$3 json=$work/h.json

@@ -205,7 +205,11 @@ impl Program {
             (GuestRuntime::Standard, false),
         ];
         for (runtime, optimize) in builds {
-            let options = Options { runtime, optimize };
+            let options = Options {
+                runtime,
+                optimize,
+                prune: optimize,
+            };
             let wasm = compile_checked_with(load_program(&entry, &FsLoader), options)
                 .map_err(|e| format!("does not compile ({options:?}): {e}"))?;
             nyash_compiler::codegen::validate(&wasm).map_err(|e| format!("{options:?}: {e}"))?;

@@ -245,6 +245,57 @@ pub const EXPORTS: &[Export] = &[
     export("ny_m_length", &[I32, I64, I32], &[I64]),
     export("ny_m_size", &[I32, I64, I32], &[I64]),
     export("ny_m_has", &[I32, I64, I32, I64, I32], &[I64]),
+    // FAMILIES: a pointer to the runtime's request.
+    export("ny_family_regex", &[I32], &[]),
+    export("ny_family_json", &[I32], &[]),
+    export("ny_family_net", &[I32], &[]),
+    export("ny_family_time", &[I32], &[]),
+    export("ny_family_file", &[I32], &[]),
+];
+
+/// A group of builtin boxes whose code only programs that name one of them carry.
+///
+/// The runtime enters a family only through its export (`guest/src/families.rs`): every
+/// construction of its boxes and every method call on them. A program that names none of
+/// the boxes (no `new`, no `from`) cannot make one, so the compiler replaces the export's
+/// body with `unreachable` and dead-code elimination leaves the family's code out.
+#[derive(Clone, Copy, Debug)]
+pub struct Family {
+    /// The export the runtime enters the family through.
+    pub export: &'static str,
+    /// The boxes a program must name to need it.
+    pub boxes: &'static [&'static str],
+}
+
+/// The runtime's optional families.
+pub const FAMILIES: &[Family] = &[
+    Family {
+        export: "ny_family_regex",
+        boxes: &["RegexBox"],
+    },
+    Family {
+        export: "ny_family_json",
+        boxes: &["JSONBox"],
+    },
+    Family {
+        export: "ny_family_net",
+        boxes: &[
+            "SocketBox",
+            "HTTPServerBox",
+            "HTTPClientBox",
+            "HttpClientBox",
+            "HTTPRequestBox",
+            "HTTPResponseBox",
+        ],
+    },
+    Family {
+        export: "ny_family_time",
+        boxes: &["TimeBox", "DateTimeBox", "TimerBox"],
+    },
+    Family {
+        export: "ny_family_file",
+        boxes: &["FileBox"],
+    },
 ];
 
 /// A builtin method with its own runtime entry point (`guest/src/fast.rs`).
@@ -308,6 +359,28 @@ mod tests {
     /// Every fast entry point is an export whose signature is the receiver and argument
     /// pairs plus the flags, giving one value; and every one serves a method that ArrayBox
     /// or MapBox lists, so the fast path never answers a call the general path refuses.
+    /// Every family is entered through an export of the contract taking one pointer, and
+    /// names only builtin boxes, each in one family: a misspelt name would cut a family
+    /// out of programs that use it.
+    #[test]
+    fn families_are_exports_naming_builtin_boxes() {
+        let mut seen: Vec<&str> = Vec::new();
+        for f in FAMILIES {
+            let e = export_named(f.export).expect("a family's entry is in EXPORTS");
+            assert_eq!(
+                (e.params, e.results),
+                (&[Ty::I32][..], &[][..]),
+                "{}",
+                f.export
+            );
+            for b in f.boxes {
+                assert!(builtins::by_name(b).is_some(), "{b} is not a builtin box");
+                assert!(!seen.contains(b), "{b} is in two families");
+                seen.push(b);
+            }
+        }
+    }
+
     #[test]
     fn fast_methods_are_exports_of_listed_methods() {
         for m in FAST_METHODS {

@@ -80,6 +80,7 @@ impl CompileFlags {
     fn options(self) -> Options {
         Options {
             optimize: self.optimize(),
+            prune: self.optimize(),
             ..Options::default()
         }
     }
@@ -255,6 +256,7 @@ fn main() -> ExitCode {
                 GuestRuntime::Standard
             },
             optimize: compile.optimize(),
+            prune: compile.optimize(),
         };
         return match fs.policy().and_then(|fs| {
             let net = net.policy()?;

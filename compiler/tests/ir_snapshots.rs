@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use nyash_compiler::codegen::merge::{Dropped, NETWORK_IMPORTS};
 use nyash_compiler::codegen::runtime::RuntimeInfo;
 use nyash_compiler::ir::{self, print::print_program, Pass};
-use nyash_compiler::{compile_checked, load_program, FsLoader, GuestRuntime};
+use nyash_compiler::{compile_checked_with, load_program, FsLoader, GuestRuntime, Options};
 
 fn programs() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ir");
@@ -76,7 +76,12 @@ fn the_code_of_every_program() {
     let runtime = Runtime::read(GuestRuntime::Standard);
     for path in programs() {
         let checked = load_program(&path, &FsLoader);
-        let wasm = compile_checked(checked).expect("compiles");
+        // Unpruned, so that runtime functions keep their index in the runtime.
+        let options = Options {
+            prune: false,
+            ..Options::default()
+        };
+        let wasm = compile_checked_with(checked, options).expect("compiles");
         let text = wasmprinter::print_bytes(&wasm).expect("the module prints");
         let code = runtime.program_functions(&text);
         assert!(

@@ -28,6 +28,7 @@ mod debug;
 mod display;
 mod error;
 mod exports;
+mod families;
 mod fast;
 mod file;
 mod http;

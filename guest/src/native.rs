@@ -12,11 +12,11 @@ use crate::builtins::{arg_str, expect_args, unknown_method};
 use crate::debug::{self, Debug};
 use crate::display::{display, push_display as push_value};
 use crate::error::raise;
-use crate::file;
+use crate::families::{self, Op};
 use crate::json;
 use crate::object::{self, new_obj, new_str, KIND_NATIVE};
 use crate::random;
-use crate::regexbox::{self, Re};
+use crate::regexbox::Re;
 use crate::time::{self, Timer};
 use crate::value::Val;
 
@@ -225,11 +225,11 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
         }
         "JSONBox" => {
             exactly(1)?;
-            Native::Json(json::parse(&display(&args[0]))?)
+            return families::ask(families::ny_family_json, Op::Construct(name, args));
         }
         "RegexBox" => {
             exactly(1)?;
-            Native::Regex(regexbox::compile(arg_str("RegexBox", &args[0])?)?)
+            return families::ask(families::ny_family_regex, Op::Construct(name, args));
         }
         "DebugBox" => {
             exactly(0)?;
@@ -237,10 +237,11 @@ pub fn construct(name: &str, args: Vec<Val>) -> Option<Val> {
         }
         "SocketBox" => {
             exactly(0)?;
-            return Some(crate::net::construct());
+            return families::ask(families::ny_family_net, Op::Construct(name, args));
         }
-        "HTTPRequestBox" => return crate::http::construct_request(&args),
-        "HTTPResponseBox" => return crate::http::construct_response(&args),
+        "HTTPRequestBox" | "HTTPResponseBox" => {
+            return families::ask(families::ny_family_net, Op::Construct(name, args))
+        }
         "MethodBox" => {
             exactly(2)?;
             let name = String::from(arg_str("MethodBox", &args[1])?);
@@ -317,20 +318,20 @@ fn nyashstd(f: &str, args: Vec<Val>) -> Option<Val> {
 pub fn call(recv: &Val, name: &str, args: Vec<Val>) -> Option<Val> {
     let n = native_of(recv).unwrap();
     match n {
-        Native::Time => time::time_method(name, &args),
-        Native::DateTime(ms) => time::datetime_method(*ms, name, &args),
-        Native::Timer(t) => time::timer_method(t, name, &args),
+        Native::Time | Native::DateTime(_) | Native::Timer(_) => {
+            families::ask(families::ny_family_time, Op::Call(recv, name, args))
+        }
         Native::Random(state) => random::call(state, name, &args),
-        Native::File(path) => file::call(path, name, &args),
+        Native::File(_) => families::ask(families::ny_family_file, Op::Call(recv, name, args)),
         Native::Result { ok, value } => result_method(*ok, value, recv, name, &args),
         Native::Buffer(bytes) => buffer::call(bytes, recv, name, &args),
-        Native::Json(v) => json::call(v, recv, name, args),
-        Native::Regex(re) => regexbox::call(re, name, &args),
+        Native::Json(_) => families::ask(families::ny_family_json, Op::Call(recv, name, args)),
+        Native::Regex(_) => families::ask(families::ny_family_regex, Op::Call(recv, name, args)),
         Native::Debug(d) => debug::call(d, name, args),
         Native::Channel { sender, receiver } => channel_method(sender, receiver, recv, name, &args),
-        Native::Socket(_) => crate::net::call(recv, name, &args),
-        Native::HttpRequest(r) => crate::http::request_call(r, recv, name, &args),
-        Native::HttpResponse(r) => crate::http::response_call(r, recv, name, &args),
+        Native::Socket(_) | Native::HttpRequest(_) | Native::HttpResponse(_) => {
+            families::ask(families::ny_family_net, Op::Call(recv, name, args))
+        }
         Native::Method {
             recv: target,
             name: m,

@@ -116,6 +116,9 @@ pub struct Addition {
     /// The absolute index of the runtime function that writes buffered output, exported as
     /// [`FLUSH_EXPORT`] for hosts to call after a trap.
     pub flush: u32,
+    /// Runtime exports whose bodies become `unreachable`: the entries of the families the
+    /// program cannot reach (`nyash_abi::FAMILIES`), so that pruning leaves them out.
+    pub unreachable: Vec<&'static str>,
 }
 
 /// The export a host calls after the program trapped, so the output the program had
@@ -141,6 +144,11 @@ pub fn merge(guest: &[u8], add: Addition, dropped: &Dropped) -> Result<Vec<u8>, 
     let mut table_base = 0u32;
     let mut has_table = false;
     let extra_pages = (add.data.len() as u64).div_ceil(65536) + 1;
+    // The runtime functions (by their index in the runtime) whose bodies are cut, and the
+    // index of the code entry being read.
+    let mut cut: Vec<u32> = Vec::new();
+    let mut body_index = 0u32;
+    let mut import_funcs = 0u32;
 
     for payload in Parser::new(0).parse_all(guest) {
         match payload.map_err(perr)? {
@@ -165,6 +173,7 @@ pub fn merge(guest: &[u8], add: Addition, dropped: &Dropped) -> Result<Vec<u8>, 
                     }
                     func += u32::from(is_func);
                 }
+                import_funcs = func;
             }
             Payload::FunctionSection(r) => rt.parse_function_section(&mut funcs, r).map_err(err)?,
             Payload::TableSection(r) => {
@@ -193,8 +202,25 @@ pub fn merge(guest: &[u8], add: Addition, dropped: &Dropped) -> Result<Vec<u8>, 
             Payload::ElementSection(r) => {
                 rt.parse_element_section(&mut elements, r).map_err(err)?
             }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.map_err(perr)?;
+                    if e.kind == wasmparser::ExternalKind::Func && add.unreachable.contains(&e.name)
+                    {
+                        cut.push(e.index);
+                    }
+                }
+            }
+            Payload::CodeSectionStart { .. } => body_index = import_funcs,
             Payload::CodeSectionEntry(body) => {
-                rt.parse_function_body(&mut code, body).map_err(err)?
+                if cut.contains(&body_index) {
+                    let mut f = Function::new([]);
+                    f.instructions().unreachable().end();
+                    code.function(&f);
+                } else {
+                    rt.parse_function_body(&mut code, body).map_err(err)?
+                }
+                body_index += 1;
             }
             Payload::DataSection(r) => rt.parse_data_section(&mut data, r).map_err(err)?,
             _ => {}

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! Checked --ir::build--> ir::Program (typed, resumable) --emit--> functions, globals, data
-//!         --merge (with the guest runtime)--> module bytes --wasmparser validation
+//!         --merge (with the guest runtime)--> module bytes --prune (unreachable functions out)
+//!         --> module bytes --wasmparser validation
 //! ```
 //!
 //! The design (value representation, calling convention, errors, reference counting, the
@@ -21,6 +22,7 @@ mod helpers;
 mod idioms;
 pub mod merge;
 mod module;
+pub mod prune;
 mod resume;
 pub mod runtime;
 mod stmt;
@@ -81,6 +83,10 @@ pub struct Options {
     /// every field goes through its dispatcher. Both must behave identically; the
     /// differential tests compare them.
     pub optimize: bool,
+    /// Whether to leave out the runtime functions the program cannot reach ([`prune`]).
+    /// On by default; `--opt 0` turns it off with the rest, and the IR snapshots, which
+    /// name runtime functions by their index in the runtime, turn it off alone.
+    pub prune: bool,
 }
 
 impl Default for Options {
@@ -88,6 +94,7 @@ impl Default for Options {
         Options {
             runtime: GuestRuntime::Standard,
             optimize: true,
+            prune: true,
         }
     }
 }
@@ -112,12 +119,36 @@ pub fn compile_checked_with(checked: Checked, options: Options) -> Result<Vec<u8
             .map_err(CompileFailure::Internal)?
     };
     let info = runtime::RuntimeInfo::load(guest).without(&dropped);
-    let addition = module::ModuleCx::new(&ir, info, options).emit();
-    let wasm = merge::merge(guest.wasm(), addition, &dropped).map_err(CompileFailure::Internal)?;
+    let mut addition = module::ModuleCx::new(&ir, info, options).emit();
+    if options.prune {
+        addition.unreachable = unneeded_families(&ir);
+    }
+    let mut wasm =
+        merge::merge(guest.wasm(), addition, &dropped).map_err(CompileFailure::Internal)?;
+    if options.prune {
+        wasm = prune::prune(&wasm).map_err(CompileFailure::Internal)?.0;
+    }
     if cfg!(debug_assertions) {
         validate(&wasm).map_err(CompileFailure::Internal)?;
     }
     Ok(wasm)
+}
+
+/// The entries of the runtime's families (`nyash_abi::FAMILIES`) that `prog` cannot
+/// reach: it names none of their boxes, with `new` or `from` (including the prelude's
+/// code it uses), so it can never make one.
+fn unneeded_families(prog: &crate::ir::Program) -> Vec<&'static str> {
+    nyash_abi::FAMILIES
+        .iter()
+        .filter(|f| {
+            !crate::ir::makes_any_box(prog, f.boxes)
+                && !prog
+                    .classes
+                    .iter()
+                    .any(|c| c.builtin.as_deref().is_some_and(|b| f.boxes.contains(&b)))
+        })
+        .map(|f| f.export)
+        .collect()
 }
 
 /// The boxes that need the host's network calls.

@@ -242,6 +242,7 @@ impl<'p> ModuleCx<'p> {
             data_base: self.data_base,
             start,
             flush: self.rt.func("ny_flush"),
+            unreachable: Vec::new(),
         }
     }
 
