@@ -37,13 +37,10 @@ pub fn launch() -> Result<i32, Failure> {
     let from_env = Options::from_env();
     let started = Instant::now();
     let (path, file) = open_own_executable()?;
-    // The embedded files are not read now, only those the program opens, when it opens
-    // them, and each is checked then.
-    let mut bundle =
-        payload::read_bundle_without_assets(&file).map_err(|e| payload_failure(&path, e))?;
-    bundle
-        .verify_code()
-        .map_err(|e| payload_failure(&path, e))?;
+    // The index is checked now; each code section is checked when it is loaded, so only
+    // the one that runs is hashed. The embedded files are not read now, only those the
+    // program opens, when it opens them, and each is checked then.
+    let mut bundle = payload::read_index_only(&file).map_err(|e| payload_failure(&path, e))?;
     let opts = if bundle.index.launch.lock {
         Options::locked()
     } else {
@@ -52,7 +49,7 @@ pub fn launch() -> Result<i32, Failure> {
     trace!(opts, "launcher {}", IDENTITY.trim_end_matches('\0'));
     trace!(
         opts,
-        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, checksums of the code verified in {:.3} ms",
+        "payload: {} bytes at offset {} (found through the {}), format {}, made by {}; {} sections, index checked in {:.3} ms",
         bundle.location.len,
         bundle.location.offset,
         if bundle.location.via_locator { "end-of-file locator" } else { "ELF section table" },
@@ -62,7 +59,7 @@ pub fn launch() -> Result<i32, Failure> {
         ms(started)
     );
 
-    let (engine, module) = choose(&opts, &bundle)?;
+    let (engine, module) = choose(&opts, &mut bundle, (&path, &file))?;
     let policy = std::mem::take(&mut bundle.index.fs);
     let launch = std::mem::take(&mut bundle.index.launch);
     let net = std::mem::take(&mut bundle.index.net);
@@ -94,6 +91,11 @@ pub fn launch() -> Result<i32, Failure> {
         ms(started)
     );
     let ended = ready.and_then(wasi::Ready::start);
+    // The process exits next, so the compiled code is left to the system rather than
+    // unregistered: dropping a module deregisters its unwind information function by
+    // function, which takes milliseconds for a large program.
+    std::mem::forget(module);
+    std::mem::forget(engine);
     exit::status(ended, |detail| trace!(opts, "trap details: {detail}")).map_err(|message| {
         Failure::new(
             format!("the bundled program does not fit this launcher: {message}"),
@@ -170,8 +172,13 @@ fn payload_failure(path: &std::path::Path, e: PayloadError) -> Failure {
 /// Picks the artifact to run: the host's native code, else the portable
 /// fallback, as `NYASH_EXEC` allows. Every rejection is recorded for the
 /// trace and for the error when nothing loads.
-fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> {
-    let sections = &bundle.index.sections;
+fn choose(
+    opts: &Options,
+    bundle: &mut Bundle,
+    from: Source<'_>,
+) -> Result<(Engine, Module), Failure> {
+    let sections = bundle.index.sections.clone();
+    let sections = &sections;
     let mut rejected: Vec<String> = Vec::new();
 
     if opts.exec != Exec::Wasm {
@@ -191,7 +198,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
                 Ok(engine) => {
                     trace!(opts, "native engine created in {:.3} ms", ms(t));
                     for i in native {
-                        match load(opts, bundle, &engine, i)? {
+                        match load(opts, bundle, from, &engine, i)? {
                             Ok(module) => return Ok((engine, module)),
                             Err(why) => rejected.push(why),
                         }
@@ -222,7 +229,7 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
         match engine::build(Target::PULLEY) {
             Ok(engine) => {
                 for i in fallback {
-                    match load(opts, bundle, &engine, i)? {
+                    match load(opts, bundle, from, &engine, i)? {
                         Ok(module) => {
                             if opts.exec == Exec::Auto {
                                 trace!(
@@ -251,20 +258,26 @@ fn choose(opts: &Options, bundle: &Bundle) -> Result<(Engine, Module), Failure> 
     Err(failure)
 }
 
-/// Decompresses and deserializes section `i`. The outer error is a damaged
-/// bundle; the inner one is "this artifact does not fit, try the next".
+/// The bundle file the launcher runs from, and its path for messages.
+type Source<'a> = (&'a std::path::Path, &'a File);
+
+/// Reads, checks, decompresses and deserializes section `i`. The outer error
+/// is a damaged bundle; the inner one is "this artifact does not fit, try the
+/// next".
 fn load(
     opts: &Options,
-    bundle: &Bundle,
+    bundle: &mut Bundle,
+    (path, file): Source<'_>,
     engine: &Engine,
     i: usize,
 ) -> Result<Result<Module, String>, Failure> {
+    let started = Instant::now();
+    bundle
+        .read_section(file, i)
+        .map_err(|e| payload_failure(path, e))?;
+    let bytes = bundle.contents(i).map_err(|e| payload_failure(path, e))?;
     let section = &bundle.index.sections[i];
     let what = format!("{} ({})", section.describe(), section.tier);
-    let started = Instant::now();
-    let bytes = bundle
-        .contents(i)
-        .map_err(|e| Failure::new(format!("the bundle cannot run: {e}"), &[]))?;
     // SAFETY: `bytes` passed the SHA-256 recorded by the bundler, which
     // produced it with `Engine::precompile_module` under the same
     // `engine::configure` settings; wasmtime checks version, target and
@@ -273,7 +286,7 @@ fn load(
         Ok(module) => {
             trace!(
                 opts,
-                "running {what}: loaded {} bytes ({} stored) in {:.3} ms",
+                "running {what}: checked and loaded {} bytes ({} stored) in {:.3} ms",
                 section.raw_len,
                 section.stored_len,
                 ms(started)

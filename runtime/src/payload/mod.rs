@@ -72,13 +72,16 @@ pub fn read_bundle(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError
     })
 }
 
-/// As [`read_bundle`], but the `assets` section is not read: [`Bundle::bytes`]
-/// holds the payload only up to the end of the last code section (the
-/// bundler writes the `assets` section after them), and the program's files
-/// are read from `file` when it opens each ([`assets::read_asset_at`]). The
-/// launcher reads bundles this way, so a bundle with 100 MB of embedded files
-/// starts about as fast as one without.
-pub fn read_bundle_without_assets(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError> {
+/// As [`read_bundle`], but only the index is read (and checked): [`Bundle::bytes`]
+/// spans the payload up to the end of the last code section (the bundler
+/// writes the `assets` section after them) but holds zeros until
+/// [`Bundle::read_section`] reads a section into place. The allocation is
+/// zeroed lazily by the system, so sections never read cost neither reading
+/// nor memory. The program's files are read from `file` when it opens each
+/// ([`assets::read_asset_at`]). The launcher reads bundles this way, so it
+/// reads and hashes only the section it runs, and a bundle with 100 MB of
+/// embedded files starts about as fast as one without.
+pub fn read_index_only(file: &(impl ReadAt + ?Sized)) -> Result<Bundle, PayloadError> {
     let location = locate(file)?;
     let len = location.len as usize;
     let read = |buf: &mut [u8], at: usize| {
@@ -106,8 +109,7 @@ pub fn read_bundle_without_assets(file: &(impl ReadAt + ?Sized)) -> Result<Bundl
         .map(|s| (s.offset + s.stored_len) as usize)
         .max()
         .unwrap_or(0);
-    let mut bytes = vec![0u8; code_end];
-    read(&mut bytes, 0)?;
+    let bytes = vec![0u8; code_end];
     Ok(Bundle {
         location,
         index,
@@ -123,12 +125,31 @@ pub struct Bundle {
     /// The decoded index.
     pub index: Index,
     /// The payload bytes (sections, index and trailer); from
-    /// [`read_bundle_without_assets`], only up to the end of the last code
-    /// section.
+    /// [`read_index_only`], only up to the end of the last code section, and
+    /// only the sections [`Bundle::read_section`] has read.
     pub bytes: Vec<u8>,
 }
 
 impl Bundle {
+    /// Reads the stored bytes of code section `i` from `file` into [`Bundle::bytes`],
+    /// for a bundle from [`read_index_only`]. They are checked when they are used.
+    pub fn read_section(
+        &mut self,
+        file: &(impl ReadAt + ?Sized),
+        i: usize,
+    ) -> Result<(), PayloadError> {
+        let s = &self.index.sections[i];
+        let at = s.offset as usize;
+        let Some(dest) = self.bytes.get_mut(at..at + s.stored_len as usize) else {
+            return Err(PayloadError::Corrupt(format!(
+                "section {i} ({}) lies outside the payload",
+                s.describe()
+            )));
+        };
+        file.read_exact_at(dest, self.location.offset + at as u64)
+            .map_err(PayloadError::Io)
+    }
+
     /// The stored (possibly compressed) bytes of section `i`, after checking
     /// its SHA-256.
     pub fn stored(&self, i: usize) -> Result<&[u8], PayloadError> {
@@ -146,15 +167,6 @@ impl Bundle {
     /// Checks the SHA-256 of every section.
     pub fn verify_all(&self) -> Result<(), PayloadError> {
         (0..self.index.sections.len()).try_for_each(|i| self.stored(i).map(drop))
-    }
-
-    /// Checks the SHA-256 of every section except the embedded files, which
-    /// are checked one file at a time when the program first opens each
-    /// ([`assets::read_asset`]): what the launcher does at start.
-    pub fn verify_code(&self) -> Result<(), PayloadError> {
-        (0..self.index.sections.len())
-            .filter(|&i| self.index.sections[i].kind != SectionKind::Assets)
-            .try_for_each(|i| self.stored(i).map(drop))
     }
 
     /// The stored bytes of the `assets` section, unchecked as a whole (each
