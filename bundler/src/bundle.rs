@@ -249,20 +249,38 @@ pub fn bundle(req: &Request) -> Result<Vec<Written>> {
             error_chain(&e)
         ))
     })?;
-    let wasm_section = section(SectionKind::Wasm, "wasm32-wasip1", "portable", &wasm)?;
-    let pulley_section = section(SectionKind::Pulley, PULLEY_TARGET, "portable", &pulley)?;
     progress.inc(1);
 
-    let mut natives: BTreeMap<&str, SectionInput> = BTreeMap::new();
+    let mut native_code: Vec<(&str, Vec<u8>)> = Vec::new();
     for target in distinct {
         progress.set_message(format!("compiling native code for {target}"));
-        let code = precompile::precompile(&wasm, target)?;
-        natives.insert(
-            target,
-            section(SectionKind::Native, target, "baseline", &code)?,
-        );
+        native_code.push((target, precompile::precompile(&wasm, target)?));
         progress.inc(1);
     }
+    // Every section is compressed at once, one thread each: zstd at level 19 runs on one
+    // core, and it is the slowest step when the code comes from the cache.
+    progress.set_message("compressing");
+    let (wasm_section, pulley_section, natives) = std::thread::scope(|s| {
+        let wasm = s.spawn(|| section(SectionKind::Wasm, "wasm32-wasip1", "portable", &wasm));
+        let pulley = s.spawn(|| section(SectionKind::Pulley, PULLEY_TARGET, "portable", &pulley));
+        let natives: Vec<_> = native_code
+            .iter()
+            .map(|(target, code)| {
+                (
+                    *target,
+                    s.spawn(move || section(SectionKind::Native, target, "baseline", code)),
+                )
+            })
+            .collect();
+        let joined = |h: std::thread::ScopedJoinHandle<'_, Result<SectionInput>>| {
+            h.join().expect("compressing a section does not panic")
+        };
+        let mut compressed: BTreeMap<&str, SectionInput> = BTreeMap::new();
+        for (target, h) in natives {
+            compressed.insert(target, joined(h)?);
+        }
+        Ok::<_, CliError>((joined(wasm)?, joined(pulley)?, compressed))
+    })?;
 
     if let Destination::Dir(dir) = &req.destination {
         std::fs::create_dir_all(dir).map_err(|e| {
