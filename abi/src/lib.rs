@@ -251,6 +251,9 @@ pub const EXPORTS: &[Export] = &[
     export("ny_family_net", &[I32], &[]),
     export("ny_family_time", &[I32], &[]),
     export("ny_family_file", &[I32], &[]),
+    export("ny_family_math", &[I32], &[]),
+    export("ny_family_random", &[I32], &[]),
+    export("ny_family_debug", &[I32], &[]),
 ];
 
 /// A group of builtin boxes whose code only programs that name one of them carry.
@@ -295,6 +298,18 @@ pub const FAMILIES: &[Family] = &[
     Family {
         export: "ny_family_file",
         boxes: &["FileBox"],
+    },
+    Family {
+        export: "ny_family_math",
+        boxes: &["MathBox"],
+    },
+    Family {
+        export: "ny_family_random",
+        boxes: &["RandomBox"],
+    },
+    Family {
+        export: "ny_family_debug",
+        boxes: &["DebugBox"],
     },
 ];
 

@@ -243,7 +243,10 @@ fn dispatch(recv: Val, name: &str, mut args: Vec<Val>) -> Option<Val> {
                 KIND_INSTANCE => instance_method(&recv, name, &args),
                 KIND_PLAIN => match unsafe { object::payload::<Plain>(p) } {
                     Plain::Console => console_method(name, &args),
-                    Plain::Math => math_method(name, &args),
+                    Plain::Math => crate::families::ask(
+                        crate::families::ny_family_math,
+                        crate::families::Op::Call(&recv, name, args),
+                    ),
                 },
                 crate::tasks::KIND_FUTURE => crate::tasks::method(&recv, name, &args).flatten(),
                 KIND_NATIVE => native::call(&recv, name, args),
@@ -515,7 +518,8 @@ fn console_method(name: &str, args: &[Val]) -> Option<Val> {
     Some(Val::void())
 }
 
-fn math_method(name: &str, args: &[Val]) -> Option<Val> {
+/// MathBox methods (its family's entry, `families.rs`, calls this).
+pub(crate) fn math_method(name: &str, args: &[Val]) -> Option<Val> {
     let one = |g: fn(f64) -> f64| -> Option<Val> {
         expect_args(name, args, 1)?;
         Some(Val::float(g(arg_num(name, &args[0])?)))

@@ -136,3 +136,39 @@ pub extern "C" fn ny_family_file(r: &mut Request<'_>) {
         Op::Construct(..) => unreachable!(),
     };
 }
+
+/// MathBox: its methods (`builtins.rs`), with libm's functions.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn ny_family_math(r: &mut Request<'_>) {
+    r.out = match take(r) {
+        Op::Call(_, name, args) => crate::builtins::math_method(name, &args),
+        Op::Construct(..) => unreachable!(),
+    };
+}
+
+/// RandomBox: its methods (`random.rs`).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn ny_family_random(r: &mut Request<'_>) {
+    r.out = match take(r) {
+        Op::Call(recv, name, args) => match native_of(recv) {
+            Some(Native::Random(state)) => crate::random::call(state, name, &args),
+            _ => unreachable!(),
+        },
+        Op::Construct(..) => unreachable!(),
+    };
+}
+
+/// DebugBox: its methods (`debug.rs`).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn ny_family_debug(r: &mut Request<'_>) {
+    r.out = match take(r) {
+        Op::Call(recv, name, args) => match native_of(recv) {
+            Some(Native::Debug(d)) => crate::debug::call(d, name, args),
+            _ => unreachable!(),
+        },
+        Op::Construct(..) => unreachable!(),
+    };
+}

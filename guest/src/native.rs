@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::buffer;
 use crate::builtins::{arg_str, expect_args, unknown_method};
-use crate::debug::{self, Debug};
+use crate::debug::Debug;
 use crate::display::{display, push_display as push_value};
 use crate::error::raise;
 use crate::families::{self, Op};
@@ -321,13 +321,13 @@ pub fn call(recv: &Val, name: &str, args: Vec<Val>) -> Option<Val> {
         Native::Time | Native::DateTime(_) | Native::Timer(_) => {
             families::ask(families::ny_family_time, Op::Call(recv, name, args))
         }
-        Native::Random(state) => random::call(state, name, &args),
+        Native::Random(_) => families::ask(families::ny_family_random, Op::Call(recv, name, args)),
         Native::File(_) => families::ask(families::ny_family_file, Op::Call(recv, name, args)),
         Native::Result { ok, value } => result_method(*ok, value, recv, name, &args),
         Native::Buffer(bytes) => buffer::call(bytes, recv, name, &args),
         Native::Json(_) => families::ask(families::ny_family_json, Op::Call(recv, name, args)),
         Native::Regex(_) => families::ask(families::ny_family_regex, Op::Call(recv, name, args)),
-        Native::Debug(d) => debug::call(d, name, args),
+        Native::Debug(_) => families::ask(families::ny_family_debug, Op::Call(recv, name, args)),
         Native::Channel { sender, receiver } => channel_method(sender, receiver, recv, name, &args),
         Native::Socket(_) | Native::HttpRequest(_) | Native::HttpResponse(_) => {
             families::ask(families::ny_family_net, Op::Call(recv, name, args))
