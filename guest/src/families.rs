@@ -108,67 +108,66 @@ fn net(op: Op<'_>) -> Option<Val> {
     }
 }
 
-/// TimeBox, DateTimeBox and TimerBox: dates, their formats and timers (`time.rs`). Only
-/// their methods: making one is cheap, and needs the box's name anyway.
+/// Answers a family that is entered only for method calls (its boxes are cheap to make,
+/// and making one needs its name anyway): `call` gets the box's state, the receiver,
+/// the method name and the arguments.
+fn methods(
+    r: &mut Request<'_>,
+    call: impl FnOnce(Option<&'static mut Native>, &Val, &str, Vec<Val>) -> Option<Val>,
+) {
+    r.out = match take(r) {
+        Op::Call(recv, name, args) => call(native_of(recv), recv, name, args),
+        Op::Construct(..) => unreachable!(),
+    };
+}
+
+/// TimeBox, DateTimeBox and TimerBox: dates, their formats and timers (`time.rs`).
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn ny_family_time(r: &mut Request<'_>) {
-    r.out = match take(r) {
-        Op::Call(recv, name, args) => match native_of(recv) {
-            Some(Native::Time) => crate::time::time_method(name, &args),
-            Some(Native::DateTime(ms)) => crate::time::datetime_method(*ms, name, &args),
-            Some(Native::Timer(t)) => crate::time::timer_method(t, name, &args),
-            _ => unreachable!(),
-        },
-        Op::Construct(..) => unreachable!(),
-    };
+    methods(r, |n, _, name, args| match n {
+        Some(Native::Time) => crate::time::time_method(name, &args),
+        Some(Native::DateTime(ms)) => crate::time::datetime_method(*ms, name, &args),
+        Some(Native::Timer(t)) => crate::time::timer_method(t, name, &args),
+        _ => unreachable!(),
+    });
 }
 
-/// FileBox: its methods (`file.rs`).
+/// FileBox (`file.rs`).
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn ny_family_file(r: &mut Request<'_>) {
-    r.out = match take(r) {
-        Op::Call(recv, name, args) => match native_of(recv) {
-            Some(Native::File(path)) => crate::file::call(path, name, &args),
-            _ => unreachable!(),
-        },
-        Op::Construct(..) => unreachable!(),
-    };
+    methods(r, |n, _, name, args| match n {
+        Some(Native::File(path)) => crate::file::call(path, name, &args),
+        _ => unreachable!(),
+    });
 }
 
-/// MathBox: its methods (`builtins.rs`), with libm's functions.
+/// MathBox (`builtins.rs`), with libm's functions.
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn ny_family_math(r: &mut Request<'_>) {
-    r.out = match take(r) {
-        Op::Call(_, name, args) => crate::builtins::math_method(name, &args),
-        Op::Construct(..) => unreachable!(),
-    };
+    methods(r, |_, _, name, args| {
+        crate::builtins::math_method(name, &args)
+    });
 }
 
-/// RandomBox: its methods (`random.rs`).
+/// RandomBox (`random.rs`).
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn ny_family_random(r: &mut Request<'_>) {
-    r.out = match take(r) {
-        Op::Call(recv, name, args) => match native_of(recv) {
-            Some(Native::Random(state)) => crate::random::call(state, name, &args),
-            _ => unreachable!(),
-        },
-        Op::Construct(..) => unreachable!(),
-    };
+    methods(r, |n, _, name, args| match n {
+        Some(Native::Random(state)) => crate::random::call(state, name, &args),
+        _ => unreachable!(),
+    });
 }
 
-/// DebugBox: its methods (`debug.rs`).
+/// DebugBox (`debug.rs`).
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn ny_family_debug(r: &mut Request<'_>) {
-    r.out = match take(r) {
-        Op::Call(recv, name, args) => match native_of(recv) {
-            Some(Native::Debug(d)) => crate::debug::call(d, name, args),
-            _ => unreachable!(),
-        },
-        Op::Construct(..) => unreachable!(),
-    };
+    methods(r, |n, _, name, args| match n {
+        Some(Native::Debug(d)) => crate::debug::call(d, name, args),
+        _ => unreachable!(),
+    });
 }

@@ -189,7 +189,10 @@ impl Graph {
                 let Some(body) = f.checked_sub(self.imports) else {
                     continue;
                 };
-                let refs = &self.bodies[body as usize];
+                let refs = self
+                    .bodies
+                    .get(body as usize)
+                    .ok_or_else(|| format!("pruning the module: function {f} has no body"))?;
                 for &g in &refs.direct {
                     mark(g, &mut live, &mut work)?;
                 }
