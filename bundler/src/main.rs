@@ -255,8 +255,7 @@ fn main() -> ExitCode {
             } else {
                 GuestRuntime::Standard
             },
-            optimize: compile.optimize(),
-            prune: compile.optimize(),
+            ..compile.options()
         };
         return match fs.policy().and_then(|fs| {
             let net = net.policy()?;

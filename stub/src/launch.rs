@@ -177,17 +177,20 @@ fn choose(
     bundle: &mut Bundle,
     from: Source<'_>,
 ) -> Result<(Engine, Module), Failure> {
-    let sections = bundle.index.sections.clone();
-    let sections = &sections;
+    // The candidates, in order; `load` then reads each one it tries.
+    let sections = &bundle.index.sections;
+    let native: Vec<usize> = (0..sections.len())
+        .filter(|&i| {
+            sections[i].kind == SectionKind::Native
+                && targets::runs_on(&sections[i].target, HOST_TARGET)
+        })
+        .collect();
+    let fallback: Vec<usize> = (0..sections.len())
+        .filter(|&i| sections[i].kind == SectionKind::Pulley)
+        .collect();
     let mut rejected: Vec<String> = Vec::new();
 
     if opts.exec != Exec::Wasm {
-        let native: Vec<usize> = (0..sections.len())
-            .filter(|&i| {
-                sections[i].kind == SectionKind::Native
-                    && targets::runs_on(&sections[i].target, HOST_TARGET)
-            })
-            .collect();
         if native.is_empty() {
             let why = format!("the bundle has no native code for this host ({HOST_TARGET})");
             trace!(opts, "native: skipped: {why}");
@@ -220,9 +223,6 @@ fn choose(
         }
     }
 
-    let fallback: Vec<usize> = (0..sections.len())
-        .filter(|&i| sections[i].kind == SectionKind::Pulley)
-        .collect();
     if fallback.is_empty() {
         rejected.push("the bundle has no portable fallback".into());
     } else {
