@@ -19,7 +19,9 @@
 
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
-use super::idioms::{mem32, valtypes, Idioms, Pair, MAX_DEPTH, OFF_DEPTH, TAG_VOID};
+use super::idioms::{
+    mem32, valtypes, Idioms, Pair, MAX_DEPTH, OFF_DEPTH, OFF_RC, TAG_OBJ, TAG_VOID,
+};
 use super::module::ModuleCx;
 use super::unwind::stmt_pending;
 use crate::ir::{FuncId, LocalTy, Stmt, Types};
@@ -75,11 +77,15 @@ pub(super) struct Scratch {
     pub f64_b: u32,
     /// The unboxed result of a specialised version.
     pub unboxed_result: u32,
+    /// A value whose reference count an inline increment or decrement is changing.
+    pub rc_value: Pair,
+    /// The reference count being changed (i32).
+    pub rc_count: u32,
 }
 
 impl Scratch {
     /// The number of scratch locals.
-    const COUNT: u32 = 13;
+    const COUNT: u32 = 16;
 
     /// The scratch locals starting at local `first`.
     fn at(first: u32) -> Scratch {
@@ -93,6 +99,8 @@ impl Scratch {
             f64_a: first + 10,
             f64_b: first + 11,
             unboxed_result: first + 12,
+            rc_value: Pair::at(first + 13),
+            rc_count: first + 15,
         }
     }
 
@@ -105,6 +113,9 @@ impl Scratch {
         locals.push((2, ValType::I64));
         locals.push((2, ValType::F64));
         locals.push((1, valtypes(ret)[0]));
+        locals.push((1, ValType::I32));
+        locals.push((1, ValType::I64));
+        locals.push((1, ValType::I32));
     }
 }
 
@@ -160,6 +171,9 @@ pub(super) struct FnCx<'m, 'p> {
     pub stmt_depth: u32,
     /// The Nyash function being emitted (`None` in `_start` and helpers).
     pub func: Option<FuncId>,
+    /// Reference counts change inline (optimising, in a Nyash function, which has the
+    /// scratch locals for it) rather than through `$dup` and `$drop`.
+    inline_refs: bool,
 }
 
 impl<'m, 'p> FnCx<'m, 'p> {
@@ -192,6 +206,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
             tees: Vec::new(),
             stmt_depth: 0,
             func: None,
+            inline_refs: false,
         }
     }
 
@@ -232,20 +247,88 @@ impl<'m, 'p> FnCx<'m, 'p> {
 
     /// Releases the value on the stack.
     pub fn drop_value(&mut self) {
-        let drop = self.m.drop_fn();
-        self.ins().call(drop);
+        if self.inline_refs {
+            let v = self.s.rc_value;
+            self.ins().set_pair(v);
+            self.drop_inline(v);
+        } else {
+            let drop = self.m.drop_fn();
+            self.ins().call(drop);
+        }
     }
 
     /// Adds a reference to the value on the stack.
     pub fn dup_value(&mut self) {
-        let dup = self.m.dup_fn();
-        self.ins().call(dup);
+        if !self.inline_refs {
+            let dup = self.m.dup_fn();
+            self.ins().call(dup);
+            return;
+        }
+        // As `$dup`: rc += 1 for an object, here rather than in a call.
+        let v = self.s.rc_value;
+        self.ins().set_pair(v).local_eq(v.tag, TAG_OBJ);
+        self.if_(BlockType::Empty, |cx| {
+            cx.ins()
+                .local_get(v.bits)
+                .i32_wrap_i64()
+                .local_get(v.bits)
+                .i32_wrap_i64()
+                .i32_load(mem32(OFF_RC))
+                .i32_const(1)
+                .i32_add()
+                .i32_store(mem32(OFF_RC));
+        });
+        self.ins().get_pair(v);
     }
 
     /// Releases the value held in `p`.
     pub fn drop_pair(&mut self, p: Pair) {
-        let drop = self.m.drop_fn();
-        self.ins().get_pair(p).call(drop);
+        if self.inline_refs {
+            self.drop_inline(p);
+        } else {
+            let drop = self.m.drop_fn();
+            self.ins().get_pair(p).call(drop);
+        }
+    }
+
+    /// As `$drop`, inline: immortal objects stay, a count above 1 goes down here, the last
+    /// reference goes to the runtime (`ny_release`).
+    fn drop_inline(&mut self, p: Pair) {
+        let rc = self.s.rc_count;
+        self.ins().local_eq(p.tag, TAG_OBJ);
+        self.if_(BlockType::Empty, |cx| {
+            cx.ins()
+                .local_get(p.bits)
+                .i32_wrap_i64()
+                .i32_load(mem32(OFF_RC))
+                .local_tee(rc)
+                .i32_const(2)
+                .i32_sub()
+                .i32_const((nyash_abi::IMMORTAL - 2) as i32)
+                .i32_lt_u();
+            cx.if_else(
+                BlockType::Empty,
+                |cx| {
+                    cx.ins()
+                        .local_get(p.bits)
+                        .i32_wrap_i64()
+                        .local_get(rc)
+                        .i32_const(1)
+                        .i32_sub()
+                        .i32_store(mem32(OFF_RC));
+                },
+                |cx| {
+                    cx.ins()
+                        .local_get(rc)
+                        .i32_const(nyash_abi::IMMORTAL as i32)
+                        .i32_lt_u();
+                    cx.if_(BlockType::Empty, |cx| {
+                        cx.ins().local_get(p.bits).i32_wrap_i64();
+                        cx.call_rt("ny_release");
+                    });
+                },
+            );
+        });
     }
 
     /// Stores `depth - 1`, the caller's depth, in `NY_STATE.depth`.
@@ -382,6 +465,7 @@ impl<'m, 'p> FnCx<'m, 'p> {
         cx.depth = depth;
         cx.pending_locals = (pending_base, pending_cap);
         cx.func = Some(id);
+        cx.inline_refs = cx.m.inline_release;
         cx.body(&func.body, specialised, isolated);
         cx.finish()
     }

@@ -36,8 +36,8 @@ impl<'p> FnCx<'_, 'p> {
 
     /// Stores the value on the stack in `p`, releasing the value `p` held.
     pub(super) fn assign(&mut self, p: Pair) {
-        let drop = self.m.drop_fn();
-        self.ins().get_pair(p).call(drop).set_pair(p);
+        self.drop_pair(p);
+        self.ins().set_pair(p);
     }
 
     /// Evaluates `e` as the result of this version and stores it.
@@ -75,7 +75,7 @@ impl<'p> FnCx<'_, 'p> {
                 }
                 if t == LocalTy::Dyn {
                     self.expr(e);
-                    self.ins().call(drop);
+                    self.drop_value();
                 } else {
                     self.expr_typed(e, t);
                     self.ins().drop();
