@@ -14,6 +14,7 @@
 //! `"Set key: …"`) and give void; with `BORROWED` the receiver belongs to a local of the
 //! caller and is not released here.
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::mem::ManuallyDrop;
@@ -22,8 +23,9 @@ use nyash_abi::fast_flags::{BORROWED, WANT};
 
 use crate::array::{key, ok};
 use crate::builtins;
+use crate::char_index::Chars;
 use crate::map::Map;
-use crate::object::{self, new_str, KIND_ARRAY, KIND_MAP};
+use crate::object::{self, new_str, str_value, KIND_ARRAY, KIND_MAP, KIND_STR};
 use crate::state::state;
 use crate::value::Val;
 
@@ -65,6 +67,16 @@ impl Recv {
         // SAFETY: the receiver holds or borrows a reference, so `p` is live; the kind says
         // what the payload is.
         unsafe { (object::kind(p) == KIND_ARRAY).then(|| object::payload::<Vec<Val>>(p)) }
+    }
+
+    /// The text of a StringBox receiver, and its object's address.
+    fn string<'a>(&self) -> Option<(&'a str, usize)> {
+        let p = self.v.ptr()?;
+        // SAFETY: as in `array`.
+        unsafe {
+            (object::kind(p) == KIND_STR)
+                .then(|| (object::payload::<String>(p).as_str(), p as usize))
+        }
     }
 
     /// The entries of a MapBox receiver.
@@ -123,6 +135,13 @@ pub extern "C" fn ny_m_get(t: u32, b: i64, kt: u32, kb: i64, flags: u32) -> i64 
     if let Some(map) = recv.map() {
         return ret(map.get(&key(&k)).cloned().unwrap_or(Val::null()));
     }
+    if let (Some((s, at)), Some(i)) = (recv.string(), k.as_int()) {
+        // As `strings::call`'s `get`: the character, or void out of range (§14.1).
+        let c = usize::try_from(i)
+            .ok()
+            .and_then(|i| Chars::of(s, at).get(i));
+        return ret(c.map_or(Val::void(), str_value));
+    }
     general(recv, "get", vec![k], flags)
 }
 
@@ -145,7 +164,7 @@ pub extern "C" fn ny_m_set(t: u32, b: i64, kt: u32, kb: i64, vt: u32, vb: i64, f
     if let Some(map) = recv.map() {
         let k = key(&k);
         let result = if flags & WANT != 0 {
-            let mut text = alloc::string::String::with_capacity(9 + k.len());
+            let mut text = String::with_capacity(9 + k.len());
             text.push_str("Set key: ");
             text.push_str(&k);
             new_str(text)

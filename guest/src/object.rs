@@ -194,9 +194,40 @@ unsafe fn destroy(p: *mut Header) {
     }
 }
 
-/// A new string value.
+/// A string value: a one-character ASCII string is that character's one immortal object
+/// ([`ascii_char`]), any other string a new object.
 pub fn new_str(s: String) -> Val {
-    new_obj(KIND_STR, s)
+    match s.as_bytes() {
+        [b] if b.is_ascii() => ascii_char(*b),
+        _ => new_obj(KIND_STR, s),
+    }
+}
+
+/// The string of the ASCII character `b`: one immortal object per character, made on first
+/// use, so indexing a string character by character allocates nothing. Strings never change
+/// and compare by their text, so sharing them is invisible to programs.
+pub fn ascii_char(b: u8) -> Val {
+    static mut CHARS: [u32; 128] = [0; 128];
+    debug_assert!(b.is_ascii());
+    // SAFETY: the runtime is single-threaded; nothing else holds a reference into `CHARS`.
+    let slot = unsafe { &mut (*core::ptr::addr_of_mut!(CHARS))[usize::from(b & 0x7f)] };
+    if *slot == 0 {
+        let v = new_obj(KIND_STR, String::from(char::from(b)));
+        let obj = v.ptr().unwrap();
+        core::mem::forget(v);
+        // SAFETY: `obj` was just made and nothing else refers to it yet.
+        unsafe { (*obj).rc = IMMORTAL * 2 };
+        *slot = obj as u32;
+    }
+    Val::obj(*slot as *mut Header)
+}
+
+/// The string value of `s`: [`ascii_char`] for one ASCII character, otherwise a copy.
+pub fn str_value(s: &str) -> Val {
+    match s.as_bytes() {
+        [b] if b.is_ascii() => ascii_char(*b),
+        _ => new_obj(KIND_STR, String::from(s)),
+    }
 }
 
 /// A new ArrayBox value.

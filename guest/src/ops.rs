@@ -59,9 +59,22 @@ fn ordered(op: u32, a: &Val, b: &Val) -> Val {
 
 fn add(a: Val, b: Val) -> Val {
     if a.as_str().is_some() || b.as_str().is_some() {
-        let mut s = display(&a);
-        // A result past what one wasm32 allocation may hold (`isize::MAX` bytes) is running
-        // out of memory, not a capacity-overflow panic inside `push_str`.
+        let mut s = match a.as_str() {
+            // Room for the right operand too (an Int's digits, when it is not a string), so
+            // the common `"text" + n` allocates once.
+            Some(t) => {
+                let more = b.as_str().map_or(20, str::len);
+                // A result past what one wasm32 allocation may hold (`isize::MAX` bytes) is
+                // running out of memory, not a capacity-overflow panic.
+                if t.len().saturating_add(more) > isize::MAX as usize {
+                    crate::error::out_of_memory();
+                }
+                let mut s = String::with_capacity(t.len() + more);
+                s.push_str(t);
+                s
+            }
+            None => display(&a),
+        };
         if let Some(t) = b.as_str() {
             if s.len().saturating_add(t.len()) > isize::MAX as usize {
                 crate::error::out_of_memory();

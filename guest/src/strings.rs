@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::builtins::{arg_int, arg_str, expect_args, unknown_method};
 use crate::char_index::Chars;
 use crate::num;
-use crate::object::{new_array, new_str};
+use crate::object::{new_array, new_str, str_value};
 use crate::value::Val;
 
 /// Calls StringBox method `name` on `s`, the text of the live string object at `key`.
@@ -27,7 +27,7 @@ pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
                 .ok()
                 .and_then(|i| Chars::of(s, key).get(i))
             {
-                Some(c) => new_str(c.into()),
+                Some(c) => str_value(c),
                 // §14.1: out of range gives void (Part 1 is silent).
                 None => Val::void(),
             }
@@ -40,7 +40,7 @@ pub fn call(s: &str, key: usize, name: &str, args: &[Val]) -> Option<Val> {
             // Negative indices count as 0 (docs/differences-from-upstream.md, "substring").
             let end = b.clamp(0, n);
             let start = a.clamp(0, end);
-            new_str(chars.slice(start as usize, end as usize).into())
+            str_value(chars.slice(start as usize, end as usize))
         }
         "find" | "indexOf" => {
             expect_args(name, args, 1)?;
