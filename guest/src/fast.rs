@@ -4,10 +4,10 @@
 //! A call of one of these names that no user box answers comes here instead of going
 //! through [`crate::exports::ny_call`]: the arguments arrive as parameters rather than in
 //! `NY_STATE.args`, the method is known by the entry point rather than by its name, and an
-//! ArrayBox or MapBox receiver is served without building an argument vector. Every other
-//! receiver, and every call with arguments of the wrong kind, takes the general path
-//! ([`builtins::call`]) with the same name and arguments, so errors and results are exactly
-//! the general path's.
+//! ArrayBox or MapBox receiver (a StringBox for `get`) is served without building an
+//! argument vector. Every other receiver, and every call with arguments of the wrong kind,
+//! takes the general path ([`builtins::call`]) with the same name and arguments, so errors
+//! and results are exactly the general path's.
 //!
 //! The last parameter holds `nyash_abi::fast_flags`: without `WANT` the calling statement
 //! drops the result, so `push` and `set` build nothing (an ArrayBox's `"ok"`, a MapBox's
