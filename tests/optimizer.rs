@@ -7,7 +7,9 @@
 //! MapBox, a user box with its own `push`/`get`/`size`, strings, numbers, null — and on a
 //! variable whose kind changes from statement to statement, with indexes out of range or of
 //! the wrong kind, results used and dropped, and errors raised in the middle of
-//! expressions.
+//! expressions. They also build a string with `s = s + v` (which the optimiser appends in
+//! place when nothing else holds the string) while copies of it sit in other variables,
+//! arrays and maps.
 
 mod support;
 
@@ -50,6 +52,7 @@ fn receiver() -> impl Strategy<Value = String> {
         3 => Just("m".to_string()),
         2 => Just("p".to_string()),
         3 => Just("x".to_string()),
+        2 => Just("s".to_string()),
         1 => Just("\"text\"".to_string()),
         1 => Just("5".to_string()),
         1 => Just("null".to_string()),
@@ -75,10 +78,14 @@ fn statement() -> impl Strategy<Value = String> {
             Just("m"),
             Just("p"),
             Just("5"),
+            Just("s"),
             Just("\"text\""),
             Just("null")
         ]
         .prop_map(|r| format!("x = {r}")),
+        value().prop_map(|v| format!("s = s + {v}")),
+        Just("s = s + x".to_string()),
+        Just("local i = 0\n  loop(i < 3) { s = s + i i = i + 1 }".to_string()),
         (receiver(), value()).prop_map(|(r, v)| {
             format!("local i = 0\n  loop(i < 3) {{ {r}.push({v} + i) i = i + 1 }}")
         }),
@@ -93,14 +100,14 @@ fn program() -> impl Strategy<Value = String> {
              push(v) { me.items.push(v) return \"pushed\" }\n  \
              get(i) { return me.items.get(i) }\n  size() { return me.items.length() }\n}\n\
              local a = new ArrayBox()\nlocal m = new MapBox()\nlocal p = new Pushy()\n\
-             local x = a\n",
+             local x = a\nlocal s = \"s\"\n",
         );
         for s in body {
             text.push_str(&format!(
                 "try {{\n  {s}\n}} catch (e) {{ print(\"error: \" + e.getMessage()) }}\n"
             ));
         }
-        text.push_str("print(a)\nprint(m)\nprint(p.size())\nprint(x)\n");
+        text.push_str("print(a)\nprint(m)\nprint(p.size())\nprint(x)\nprint(s)\n");
         text
     })
 }

@@ -208,6 +208,7 @@ pub const EXPORTS: &[Export] = &[
     export("ny_release", &[I32], &[]),
     export("ny_str_static", &[I32, I32], &[I32]),
     export("ny_binop", &[I32, I32, I64, I32, I64], &[I64]),
+    export("ny_append", &[I32, I32, I64], &[I32]),
     export("ny_neg", &[I32, I64], &[I64]),
     export("ny_truthy", &[I32, I64], &[I32]),
     export("ny_print", &[I32, I64], &[]),

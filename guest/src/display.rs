@@ -44,6 +44,25 @@ pub fn display(v: &Val) -> String {
     s
 }
 
+/// Text up to this many bytes is appended byte by byte by [`push_text`].
+const SHORT_TEXT: usize = 16;
+
+/// Appends `t` to `out`, copying short text byte by byte: `push_str` copies with
+/// `memory.copy`, which the engine runs as a call into the host, several times slower than
+/// a few stores for the short pieces strings are usually built from.
+pub fn push_text(out: &mut String, t: &str) {
+    if t.len() > SHORT_TEXT {
+        out.push_str(t);
+        return;
+    }
+    out.reserve(t.len());
+    // SAFETY: all of `t`, which is UTF-8, is appended, so `out` stays UTF-8.
+    let bytes = unsafe { out.as_mut_vec() };
+    for &c in t.as_bytes() {
+        bytes.push(c);
+    }
+}
+
 /// Appends the display text of a value (arrays nest at most 64 levels deep).
 pub fn push_display(out: &mut String, v: &Val, depth: u32) {
     match v.tag {
@@ -55,7 +74,7 @@ pub fn push_display(out: &mut String, v: &Val, depth: u32) {
         _ => {
             let p = v.ptr().unwrap();
             match unsafe { object::kind(p) } {
-                KIND_STR => out.push_str(v.as_str().unwrap()),
+                KIND_STR => push_text(out, v.as_str().unwrap()),
                 KIND_ARRAY => {
                     if depth > 64 {
                         out.push_str("[...]");

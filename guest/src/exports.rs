@@ -141,6 +141,14 @@ pub extern "C" fn ny_binop(op: u32, at: u32, ab: i64, bt: u32, bb: i64) -> i64 {
     ))
 }
 
+/// `x = x + b` in place when the string `p` that local `x` holds is not shared: 1 when done,
+/// 0 when the caller must compute `x + b` (`ops::append_in_place`). `b` is consumed.
+#[no_mangle]
+pub extern "C" fn ny_append(p: u32, bt: u32, bb: i64) -> u32 {
+    // SAFETY: compiled code passes the object of a live local.
+    u32::from(unsafe { ops::append_in_place(p as *mut Header, Val::from_raw(bt, bb as u64)) })
+}
+
 /// Unary minus.
 #[no_mangle]
 pub extern "C" fn ny_neg(t: u32, b: i64) -> i64 {

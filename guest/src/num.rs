@@ -6,7 +6,7 @@ use core::fmt::Write;
 
 /// Appends the display text of an Int.
 pub fn push_int(out: &mut String, i: i64) {
-    out.push_str(itoa::Buffer::new().format(i));
+    crate::display::push_text(out, itoa::Buffer::new().format(i));
 }
 
 /// Appends the display text of a Float.

@@ -70,7 +70,7 @@ fn add(a: Val, b: Val) -> Val {
                     crate::error::out_of_memory();
                 }
                 let mut s = String::with_capacity(t.len() + more);
-                s.push_str(t);
+                crate::display::push_text(&mut s, t);
                 s
             }
             None => display(&a),
@@ -87,6 +87,40 @@ fn add(a: Val, b: Val) -> Val {
         return Val::int(a.bits as i64 + b.bits as i64);
     }
     arith(code::ADD, a, b)
+}
+
+/// `x = x + b` in place: when `p`, the string object a local `x` holds, has no other
+/// reference, appends the display text of `b` to it and returns `true`; otherwise (and
+/// when `b` is an object other than a string, whose display may run user code) leaves
+/// everything as it was and returns `false`, and the caller computes `x + b` as usual.
+///
+/// The result is exactly [`add`]'s: the same text, and since nothing else refers to `p`,
+/// no program can tell that the object was reused. `b` is consumed either way.
+///
+/// # Safety
+/// `p` must point to a live object.
+pub unsafe fn append_in_place(p: *mut object::Header, b: Val) -> bool {
+    unsafe {
+        if object::kind(p) != KIND_STR || (*p).rc != 1 {
+            return false;
+        }
+        if b.tag == TAG_OBJ && b.as_str().is_none() {
+            return false;
+        }
+        let s = object::payload::<String>(p);
+        if let Some(t) = b.as_str() {
+            if s.len().saturating_add(t.len()) > isize::MAX as usize {
+                crate::error::out_of_memory();
+            }
+        }
+        match b.as_str() {
+            Some(t) => crate::display::push_text(s, t),
+            None => crate::display::push_display(s, &b, 0),
+        }
+        // Its character positions changed.
+        crate::char_index::forget(p as usize);
+        true
+    }
 }
 
 fn op_name(op: u32) -> &'static str {

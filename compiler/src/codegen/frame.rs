@@ -245,6 +245,12 @@ impl<'m, 'p> FnCx<'m, 'p> {
         self.call_rt("ny_raise");
     }
 
+    /// Whether reference counts change inline here, which is also when the optimiser's
+    /// other runtime shortcuts (`ny_append`) are used.
+    pub fn inline_refs(&self) -> bool {
+        self.inline_refs
+    }
+
     /// Releases the value on the stack.
     pub fn drop_value(&mut self) {
         if self.inline_refs {

@@ -10,12 +10,12 @@
 //!   `break`, `continue`, a caught or uncaught error), each time outside its own `try`, and
 //!   on an error path with the pending error set aside.
 
-use wasm_encoder::BlockType;
+use wasm_encoder::{BlockType, ValType};
 
 use super::frame::{FnCx, Label, Open};
 use super::helpers::Helper;
-use super::idioms::{Idioms, Pair};
-use crate::ir::{Catch, Expr, LocalTy, Stmt};
+use super::idioms::{Idioms, Pair, TAG_OBJ};
+use crate::ir::{BinOp, Catch, Expr, LocalTy, Stmt};
 
 impl<'p> FnCx<'_, 'p> {
     /// Emits the statements of `body` in order.
@@ -38,6 +38,47 @@ impl<'p> FnCx<'_, 'p> {
     pub(super) fn assign(&mut self, p: Pair) {
         self.drop_pair(p);
         self.ins().set_pair(p);
+    }
+
+    /// For `x = x + b`, where `x` is local `slot` and `b` a literal or another local (which
+    /// reading cannot change or fail), `b`, when the optimiser may append in place.
+    fn appended(&self, slot: u32, e: &'p Expr) -> Option<&'p Expr> {
+        if !self.inline_refs() {
+            return None;
+        }
+        match e {
+            Expr::Binary(BinOp::Add, a, b, _) if matches!(**a, Expr::Local(s) if s == slot) => {
+                match **b {
+                    Expr::Const(_) => Some(b),
+                    Expr::Local(other) if other != slot => Some(b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `x = x + b` (`e`): when `x` holds a string nothing else refers to, `ny_append` adds
+    /// `b`'s text to it in place, so building a string in a loop costs amortised O(1) per
+    /// step instead of a copy; otherwise `e` is evaluated and assigned as usual.
+    fn append_or_assign(&mut self, x: Pair, b: &'p Expr, e: &'p Expr) {
+        self.ins().local_eq(x.tag, TAG_OBJ);
+        self.if_else(
+            BlockType::Result(ValType::I32),
+            |cx| {
+                cx.ins().local_get(x.bits).i32_wrap_i64();
+                cx.expr(b);
+                cx.call_rt("ny_append");
+            },
+            |cx| {
+                cx.ins().i32_const(0);
+            },
+        );
+        self.ins().i32_eqz();
+        self.if_(BlockType::Empty, |cx| {
+            cx.expr(e);
+            cx.assign(x);
+        });
     }
 
     /// Evaluates `e` as the result of this version and stores it.
@@ -86,8 +127,13 @@ impl<'p> FnCx<'_, 'p> {
                 let t = self.tys[*slot as usize];
                 let at = self.base[*slot as usize];
                 if t == LocalTy::Dyn {
-                    self.expr(e);
-                    self.assign(Pair::at(at));
+                    match self.appended(*slot, e) {
+                        Some(rhs) => self.append_or_assign(Pair::at(at), rhs, e),
+                        None => {
+                            self.expr(e);
+                            self.assign(Pair::at(at));
+                        }
+                    }
                 } else {
                     self.expr_as(e, t);
                     self.ins().local_set(at);
