@@ -256,7 +256,8 @@ impl<'m, 'p> FnCx<'m, 'p> {
         if self.inline_refs {
             let v = self.s.rc_value;
             self.ins().set_pair(v);
-            self.drop_inline(v);
+            let rc = self.s.rc_count;
+            self.release_in_place(v, rc);
         } else {
             let drop = self.m.drop_fn();
             self.ins().call(drop);
@@ -270,37 +271,45 @@ impl<'m, 'p> FnCx<'m, 'p> {
             self.ins().call(dup);
             return;
         }
-        // As `$dup`: rc += 1 for an object, here rather than in a call.
+        // As `$dup`, here rather than in a call.
         let v = self.s.rc_value;
-        self.ins().set_pair(v).local_eq(v.tag, TAG_OBJ);
+        self.ins().set_pair(v);
+        self.retain_in_place(v);
+        self.ins().get_pair(v);
+    }
+
+    /// Adds a reference to the value held in `p` when it is an object: `rc += 1`, the body of
+    /// `$dup` and of its inline copies.
+    pub fn retain_in_place(&mut self, p: Pair) {
+        self.ins().local_eq(p.tag, TAG_OBJ);
         self.if_(BlockType::Empty, |cx| {
             cx.ins()
-                .local_get(v.bits)
+                .local_get(p.bits)
                 .i32_wrap_i64()
-                .local_get(v.bits)
+                .local_get(p.bits)
                 .i32_wrap_i64()
                 .i32_load(mem32(OFF_RC))
                 .i32_const(1)
                 .i32_add()
                 .i32_store(mem32(OFF_RC));
         });
-        self.ins().get_pair(v);
     }
 
     /// Releases the value held in `p`.
     pub fn drop_pair(&mut self, p: Pair) {
         if self.inline_refs {
-            self.drop_inline(p);
+            let rc = self.s.rc_count;
+            self.release_in_place(p, rc);
         } else {
             let drop = self.m.drop_fn();
             self.ins().get_pair(p).call(drop);
         }
     }
 
-    /// As `$drop`, inline: immortal objects stay, a count above 1 goes down here, the last
-    /// reference goes to the runtime (`ny_release`).
-    fn drop_inline(&mut self, p: Pair) {
-        let rc = self.s.rc_count;
+    /// Releases the value held in `p` (the body of `$drop` and of its inline copies; `rc` is
+    /// an i32 local it may use): immortal objects stay, a count above 1 goes down here, the
+    /// last reference goes to the runtime (`ny_release`).
+    pub fn release_in_place(&mut self, p: Pair, rc: u32) {
         self.ins().local_eq(p.tag, TAG_OBJ);
         self.if_(BlockType::Empty, |cx| {
             cx.ins()

@@ -17,8 +17,8 @@ use wasm_encoder::{BlockType, Function, ValType};
 
 use super::frame::FnCx;
 use super::idioms::{
-    mem32, mem64, pairs, Idioms, Pair, CALLBACK_RUN_TASK, OFF_KIND, OFF_RC, OFF_RET_BITS,
-    OFF_RET_TAG, TAG_BOOL, TAG_INT, TAG_OBJ, TAG_VOID,
+    mem32, mem64, pairs, Idioms, Pair, CALLBACK_RUN_TASK, OFF_KIND, OFF_RET_BITS, OFF_RET_TAG,
+    TAG_BOOL, TAG_INT, TAG_OBJ, TAG_VOID,
 };
 use super::module::ModuleCx;
 use crate::ir::{ClassId, StrId};
@@ -59,65 +59,21 @@ impl Helper {
                 let inline = m.inline_release;
                 let mut cx = FnCx::plain(m, [(1, ValType::I32)]);
                 let rc = 2;
-                cx.ins().local_eq(0, TAG_OBJ);
-                cx.if_(BlockType::Empty, |cx| {
-                    if !inline {
+                if inline {
+                    cx.release_in_place(Pair::at(0), rc);
+                } else {
+                    cx.ins().local_eq(0, TAG_OBJ);
+                    cx.if_(BlockType::Empty, |cx| {
                         cx.ins().local_get(1).i32_wrap_i64();
                         cx.call_rt("ny_release");
-                        return;
-                    }
-                    // As `object::release`: immortal objects stay, a count above 1 goes
-                    // down here, the last reference goes to the runtime.
-                    cx.ins()
-                        .local_get(1)
-                        .i32_wrap_i64()
-                        .i32_load(mem32(OFF_RC))
-                        .local_tee(rc)
-                        .i32_const(2)
-                        .i32_sub()
-                        .i32_const((nyash_abi::IMMORTAL - 2) as i32)
-                        .i32_lt_u();
-                    cx.if_else(
-                        BlockType::Empty,
-                        |cx| {
-                            cx.ins()
-                                .local_get(1)
-                                .i32_wrap_i64()
-                                .local_get(rc)
-                                .i32_const(1)
-                                .i32_sub()
-                                .i32_store(mem32(OFF_RC));
-                        },
-                        |cx| {
-                            cx.ins()
-                                .local_get(rc)
-                                .i32_const(nyash_abi::IMMORTAL as i32)
-                                .i32_lt_u();
-                            cx.if_(BlockType::Empty, |cx| {
-                                cx.ins().local_get(1).i32_wrap_i64();
-                                cx.call_rt("ny_release");
-                            });
-                        },
-                    );
-                });
+                    });
+                }
                 (ty, cx.finish())
             }
             Helper::Dup => {
                 let ty = m.ty(pairs(1), pairs(1));
                 let mut cx = FnCx::plain(m, []);
-                cx.ins().local_eq(0, TAG_OBJ);
-                cx.if_(BlockType::Empty, |cx| {
-                    // rc += 1, inline.
-                    cx.ins()
-                        .local_get(1)
-                        .i32_wrap_i64()
-                        .local_get(1)
-                        .i32_wrap_i64()
-                        .i32_load(mem32(OFF_RC))
-                        .i32_const(1)
-                        .i32_add()
-                        .i32_store(mem32(OFF_RC));
-                });
+                cx.retain_in_place(Pair::at(0));
                 cx.ins().get_pair(Pair::at(0));
                 (ty, cx.finish())
             }
