@@ -79,7 +79,24 @@ pub fn config(target: Target<'_>) -> wasmtime::Result<Config> {
     if let Target::Named(name) = target {
         config.target(name)?;
     }
+    config.native_unwind_info(needs_native_unwind_info(target));
     Ok(config)
+}
+
+/// Whether code compiled for `target` carries native unwind tables (`.eh_frame`).
+///
+/// Only Windows requires them (its ABI unwinds through every frame). Elsewhere they exist
+/// for outside unwinders, and nothing in nyash unwinds through WebAssembly frames: the
+/// launcher aborts on a panic, wasmtime catches a host function's panic before it leaves
+/// the host, and backtraces of WebAssembly walk frame pointers. Leaving them out makes the
+/// native code smaller, and loading and unloading it cheaper: the tables are registered with
+/// the system unwinder function by function (`docs/performance.md`). An artifact records
+/// the setting, and wasmtime loads it either way, so the launcher needs no counterpart.
+fn needs_native_unwind_info(target: Target<'_>) -> bool {
+    match target {
+        Target::Host => cfg!(windows),
+        Target::Named(name) => name.contains("windows"),
+    }
 }
 
 /// Applies the settings that must be identical wherever a bundle section is
